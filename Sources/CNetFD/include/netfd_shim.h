@@ -1,0 +1,125 @@
+/*
+ * netfd_shim.h - the few things Swift cannot call directly.
+ *
+ * Variadic ioctl() and prctl(), the CMSG_* macros, and the libcap-ng and
+ * libseccomp macros are wrapped here. Every function returns 0 (or a count)
+ * on success and -errno on failure; none retries on EINTR (the Swift layer
+ * does that once, in one place).
+ *
+ * Kernel uapi headers are deliberately NOT included here: they clash with
+ * Glibc's struct ifreq in Swift's module. Values Swift needs are mirrored
+ * below and checked against the uapi headers with _Static_assert in the .c
+ * files.
+ */
+#ifndef NETFD_SHIM_H
+#define NETFD_SHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* --- tun/tap (linux/if_tun.h) ------------------------------------------ */
+enum {
+    NETFD_IFNAMSIZ = 16,
+    NETFD_IFF_TUN = 0x0001,
+    NETFD_IFF_TAP = 0x0002,
+    NETFD_IFF_MULTI_QUEUE = 0x0100,
+    NETFD_IFF_NO_PI = 0x1000,
+    NETFD_IFF_VNET_HDR = 0x4000,
+};
+
+/** TUNGETFEATURES: stores the IFF_* flags the tun driver supports. */
+int netfd_tun_get_features(int fd, unsigned int *features);
+/**
+ * TUNSETIFF: turns an open /dev/net/tun into a device. `name_template` may
+ * hold "%d" for the kernel to choose a number; the kernel's chosen name is
+ * copied to `name_out` (NETFD_IFNAMSIZ bytes, NUL-terminated).
+ */
+int netfd_tun_set_iff(int fd, const char *name_template, int flags, char *name_out);
+/** TUNGETIFF: the device's name and IFF_* flags. */
+int netfd_tun_get_iff(int fd, char *name_out, int *flags);
+/** TUNSETOWNER / TUNSETGROUP: only this uid / gid may attach to the device. */
+int netfd_tun_set_owner(int fd, uid_t uid);
+int netfd_tun_set_group(int fd, gid_t gid);
+
+/* --- SCM_RIGHTS (sys/socket.h CMSG_* macros) ------------------------------ */
+/**
+ * Sends exactly one data byte and exactly one descriptor in one sendmsg().
+ * Returns 0 once the kernel took the whole message.
+ */
+int netfd_send_fd(int sock, int fd, unsigned char byte);
+/**
+ * Receives one data byte and at most one descriptor (MSG_CMSG_CLOEXEC).
+ * Returns the number of data bytes (0 at end of stream) and stores the
+ * descriptor in *fd_out (-1 when none came). Extra descriptors are closed
+ * and reported as -EBADMSG, as is a truncated control message.
+ */
+int netfd_recv_fd(int sock, int *fd_out, unsigned char *byte_out);
+
+/* --- process confinement ------------------------------------------------ */
+/** prctl(PR_SET_NO_NEW_PRIVS, 1) */
+int netfd_set_no_new_privs(void);
+/** prctl(PR_GET_NO_NEW_PRIVS): 1 or 0, or -errno. */
+int netfd_get_no_new_privs(void);
+
+enum {
+    NETFD_CAP_SETPCAP = 8,
+    NETFD_CAP_NET_ADMIN = 12,
+    NETFD_CAP_NET_RAW = 13,
+};
+/**
+ * Keeps only those of `caps` that are permitted now (in the effective and
+ * permitted sets) and empties every other set, bounding set included.
+ * Returns 0 when confined, 1 when the process held no capabilities at all
+ * (nothing to drop), -EPERM when the kernel still reports a non-empty
+ * bounding set (libcap-ng reports success without CAP_SETPCAP; this checks).
+ */
+int netfd_caps_limit(const int *caps, int count);
+/** 1 if the kernel reports an empty bounding set, 0 if not, -errno. */
+int netfd_caps_bounding_set_is_empty(void);
+/** 1 if `cap` is in the effective set, 0 if not, -errno. */
+int netfd_caps_have_effective(int cap);
+
+/** One comparison of a syscall argument; op is one of NETFD_CMP_*. */
+enum { NETFD_CMP_EQ = 1, NETFD_CMP_MASKED_EQ = 2 };
+struct netfd_arg_cmp {
+    int arg;            /* 0..5 */
+    int op;
+    uint64_t mask;      /* for NETFD_CMP_MASKED_EQ */
+    uint64_t value;
+};
+/** Allows `name` when all `cmp_count` (0..2) comparisons hold. */
+struct netfd_syscall_rule {
+    const char *name;
+    int cmp_count;
+    struct netfd_arg_cmp cmp[2];
+};
+/**
+ * Loads a seccomp filter that allows exactly `rules` and kills the process
+ * (SECCOMP_RET_KILL_PROCESS) on anything else. Needs no_new_privs set.
+ * Returns -ENOSYS naming no syscall when a name is unknown to libseccomp
+ * (the index of the bad rule is stored in *bad_rule).
+ */
+int netfd_seccomp_install(const struct netfd_syscall_rule *rules, int count, int *bad_rule);
+/** The syscall number libseccomp knows for `name` on this architecture, or -ENOSYS. */
+int netfd_seccomp_syscall_number(const char *name);
+
+/* ioctl request numbers and socket constants a seccomp rule filters on. */
+extern const unsigned long netfd_ioctl_TUNSETIFF;
+extern const unsigned long netfd_ioctl_TUNGETIFF;
+extern const unsigned long netfd_ioctl_TUNGETFEATURES;
+extern const unsigned long netfd_ioctl_TUNSETOWNER;
+extern const unsigned long netfd_ioctl_TUNSETGROUP;
+extern const unsigned long netfd_ioctl_FIONREAD;
+extern const int netfd_AF_NETLINK;
+extern const int netfd_NETLINK_ROUTE;
+extern const int netfd_SOCK_TYPE_MASK;
+
+/* --- descriptors and namespaces ----------------------------------------- */
+/** close_range(first, last, 0): closes every descriptor in [first, last]. */
+int netfd_close_range(unsigned int first, unsigned int last);
+/** setns(fd, nstype) for tests that work inside a network namespace. */
+int netfd_setns(int fd, int nstype);
+/** CLONE_NEWNET */
+extern const int netfd_CLONE_NEWNET;
+
+#endif

@@ -1,0 +1,73 @@
+// CheckCommand.swift - `netfd-helper check`: validate the policy and explain a decision,
+// what `sudo -l` is to sudoers. Pure: the policy and the user database are read by the caller.
+import NetFDPolicy
+
+/// The report `check` prints and the exit status it ends with.
+public struct CheckReport: Equatable {
+    public var text: String
+    /// 0 valid/allowed, 3 denied (as the helper would exit).
+    public var exitCode: Int32
+
+    /// Builds the report for `arguments`. `caller` is who runs check; `--user`/`--group` replace it.
+    public static func make(_ arguments: CheckArguments, policy: Policy, users: any UserDirectory,
+                            caller: Identity) throws(HelperFailure) -> CheckReport {
+        var lines = ["policy \(policy.files.first ?? "?"): valid (\(policy.files.count) file\(policy.files.count == 1 ? "" : "s"), \(policy.rules.count) rule\(policy.rules.count == 1 ? "" : "s"))"]
+        lines += policy.warnings.map { "warning: \($0)" }
+        guard let request = arguments.request else {
+            return CheckReport(text: lines.joined(separator: "\n") + "\n", exitCode: 0)
+        }
+        let identity = try resolveIdentity(arguments, users: users, caller: caller)
+        lines.append("request: tap on bridge \(request.bridge)\(request.vnetHeader ? " with vnet header" : "") for \(describe(identity, users: users))")
+        let exitCode: Int32
+        switch policy.decide(.tap(request), for: identity) {
+        case .allowed(let grant, let rules):
+            lines.append("decision: allow\(request.vnetHeader && !grant.vnetHeader ? " (without vnet header: vnet-hdr=no)" : "")")
+            lines += rules.map { "  allowed by \($0.location.file):\($0.location.line): \($0.text)" }
+            exitCode = 0
+        case .denied(let rules):
+            lines.append("decision: deny")
+            lines += rules.map { "  denied by \($0.location.file):\($0.location.line): \($0.text)" }
+            exitCode = 3
+        case .notAllowed:
+            lines.append("decision: deny (no rule allows it; netfd denies by default)")
+            exitCode = 3
+        }
+        return CheckReport(text: lines.joined(separator: "\n") + "\n", exitCode: exitCode)
+    }
+
+    /// The identity check evaluates: `--user` (with its passwd and group memberships) or the caller,
+    /// plus every `--group`.
+    static func resolveIdentity(_ arguments: CheckArguments, users: any UserDirectory,
+                                caller: Identity) throws(HelperFailure) -> Identity {
+        var identity = caller
+        if let user = arguments.user {
+            let uid: UInt32
+            if let number = UInt32(user) { uid = number } else {
+                guard let found = users.userID(named: user) else { throw .usage("unknown user \(quoted(user))") }
+                uid = found
+            }
+            guard let gid = users.primaryGroup(ofUserID: uid) else {
+                throw .usage("uid \(uid) has no entry in /etc/passwd; name its groups with --group")
+            }
+            let name = users.userName(forID: uid) ?? ""
+            identity = Identity(uid: uid, gid: gid, supplementaryGroups: users.supplementaryGroups(ofUser: name))
+        }
+        for group in arguments.groups {
+            if let number = UInt32(group) { identity.supplementaryGroups.append(number); continue }
+            guard let gid = users.groupID(named: group) else { throw .usage("unknown group \(quoted(group))") }
+            identity.supplementaryGroups.append(gid)
+        }
+        return identity
+    }
+
+    /// `uid 1000 (alice), gid 1000 (alice), groups 998 (kvm)`
+    static func describe(_ identity: Identity, users: any UserDirectory) -> String {
+        func named(_ id: UInt32, _ name: String?) -> String { name.map { "\(id) (\($0))" } ?? "\(id)" }
+        var text = "uid \(named(identity.uid, users.userName(forID: identity.uid))), gid \(named(identity.gid, users.groupName(forID: identity.gid)))"
+        let groups = identity.supplementaryGroups.filter { $0 != identity.gid }
+        if !groups.isEmpty {
+            text += ", groups " + groups.map { named($0, users.groupName(forID: $0)) }.joined(separator: ", ")
+        }
+        return text
+    }
+}

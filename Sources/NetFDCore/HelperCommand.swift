@@ -1,0 +1,148 @@
+// HelperCommand.swift - what the command line asks for. Pure: no syscalls.
+import NetFDPolicy
+
+/// The request QEMU's `-netdev bridge` makes: `HELPER --use-vnet --fd=N --br=BRIDGE`.
+public struct BridgeHelperArguments: Equatable, Sendable {
+    /// The inherited AF_UNIX stream socket to send the tap on.
+    public var socket: Int32
+    public var bridge: InterfaceName
+    /// Whether the caller wants IFF_VNET_HDR (granted if policy and kernel allow).
+    public var useVnetHeader: Bool
+    /// `--policy=PATH` (root only); nil means the default policy.
+    public var policyPath: String?
+}
+
+/// `netfd-helper check ...`: validate the policy and explain a hypothetical request.
+public struct CheckArguments: Equatable, Sendable {
+    public var policyPath: String?
+    /// `--user U`: name or uid; nil means the caller.
+    public var user: String?
+    /// `--group G` (repeatable): extra groups, names or gids.
+    public var groups: [String] = []
+    /// The request to explain; nil just validates the policy.
+    public var request: TapRequest?
+}
+
+/// What one invocation of netfd-helper does.
+public enum HelperCommand: Equatable, Sendable {
+    case bridgeHelper(BridgeHelperArguments)
+    case check(CheckArguments)
+    case help
+    case version
+
+    /// Parses argv (without argv[0]). Options are exact: `--fd=N`, not a prefix or abbreviation;
+    /// an option given twice is an error, never "last one wins".
+    public static func parse(_ arguments: [String]) throws(HelperFailure) -> HelperCommand {
+        if arguments.first == "check" { return .check(try parseCheck(arguments.dropFirst())) }
+        var socket: Int32?, bridge: InterfaceName?, useVnet = false, policy: String?
+        var seen = Set<String>()
+        for argument in arguments {
+            let (name, value) = splitOption(argument)
+            guard seen.insert(name).inserted else { throw .usage("\(name) given twice") }
+            switch (name, value) {
+            case ("--help", nil), ("-h", nil): return .help
+            case ("--version", nil): return .version
+            case ("--use-vnet", nil): useVnet = true
+            case ("--fd", let value?): socket = try parseSocketNumber(value)
+            case ("--br", let value?): bridge = try parseInterfaceName(value, option: "--br")
+            case ("--policy", let value?): policy = try parsePolicyPath(value)
+            case ("--use-vnet", _?), ("--help", _?), ("--version", _?):
+                throw .usage("\(name) takes no value")
+            case ("--fd", nil), ("--br", nil), ("--policy", nil):
+                throw .usage("\(name) needs a value: \(name)=VALUE")
+            default:
+                throw .usage("unknown argument \(quoted(argument)); see netfd-helper --help")
+            }
+        }
+        guard let socket else { throw .usage("missing --fd=N (the unix socket to send the tap on)") }
+        guard let bridge else { throw .usage("missing --br=BRIDGE") }
+        return .bridgeHelper(BridgeHelperArguments(socket: socket, bridge: bridge, useVnetHeader: useVnet, policyPath: policy))
+    }
+
+    /// `check [--policy P] [--user U] [--group G]... [tap [bridge] NAME [--vnet-hdr]]`
+    static func parseCheck(_ arguments: ArraySlice<String>) throws(HelperFailure) -> CheckArguments {
+        var result = CheckArguments()
+        var words: [String] = []
+        var vnet = false
+        var iterator = arguments.makeIterator()
+        func value(for option: String, inline: String?) throws(HelperFailure) -> String {
+            if let inline { return inline }
+            guard let next = iterator.next() else { throw .usage("\(option) needs a value") }
+            return next
+        }
+        while let argument = iterator.next() {
+            let (name, inline) = splitOption(argument)
+            switch name {
+            case "--policy":
+                guard result.policyPath == nil else { throw .usage("--policy given twice") }
+                result.policyPath = try parsePolicyPath(try value(for: name, inline: inline))
+            case "--user":
+                guard result.user == nil else { throw .usage("--user given twice") }
+                result.user = try value(for: name, inline: inline)
+            case "--group":
+                result.groups.append(try value(for: name, inline: inline))
+            case "--vnet-hdr", "--use-vnet":
+                vnet = true
+            default:
+                guard !argument.hasPrefix("-") else { throw .usage("unknown check option \(quoted(argument))") }
+                words.append(argument)
+            }
+        }
+        switch words.count {
+        case 0:
+            if vnet { throw .usage("--vnet-hdr needs a request: check tap bridge NAME --vnet-hdr") }
+        case 2 where words[0] == "tap", 3 where words[0] == "tap" && words[1] == "bridge":
+            result.request = TapRequest(bridge: try parseInterfaceName(words.last!, option: "bridge"), vnetHeader: vnet)
+        default:
+            throw .usage("a request reads: tap bridge NAME [--vnet-hdr]; found \(quoted(words.joined(separator: " ")))")
+        }
+        return result
+    }
+
+    /// Splits `--name=value` at the first "="; other arguments have no value.
+    static func splitOption(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    /// `--fd`: plain decimal digits, no sign, no leading zeros, fits Int32, and not 0/1/2.
+    static func parseSocketNumber(_ text: String) throws(HelperFailure) -> Int32 {
+        let digits = text.utf8
+        guard !digits.isEmpty, digits.count <= 10, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              digits.first != 48 || digits.count == 1,
+              let number = Int32(text)
+        else { throw .usage("--fd=\(quoted(text)) is not a descriptor number") }
+        guard number > 2 else {
+            throw .usage("--fd=\(number) is a standard stream; the socket must be another descriptor")
+        }
+        return number
+    }
+
+    static func parseInterfaceName(_ text: String, option: String) throws(HelperFailure) -> InterfaceName {
+        do {
+            return try InterfaceName(validating: text)
+        } catch {
+            throw .usage("invalid \(option) \(quoted(text)): \(error)")
+        }
+    }
+
+    static func parsePolicyPath(_ text: String) throws(HelperFailure) -> String {
+        guard text.hasPrefix("/") else { throw .usage("--policy must be an absolute path") }
+        return text
+    }
+}
+
+/// `text` in double quotes with control and non-ASCII bytes escaped, so a refusal is one clean line.
+public func quoted(_ text: String) -> String {
+    var out = "\""
+    for byte in text.utf8 {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += "\\" + String(UnicodeScalar(byte))
+        case 0x20..<0x7f: out.unicodeScalars.append(UnicodeScalar(byte))
+        default:
+            let hex = String(byte, radix: 16)
+            out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,80 @@
+// PolicyFiles.swift - the real file system as the policy loader sees it, and the user database.
+// syscalls: openat(O_NOFOLLOW), fstat, newfstatat (lstat), read, getdents64, close
+import Glibc
+import NetFDPolicy
+import NetFDSystem
+
+/// `PolicyFileSystem` on the real file system. Files are opened with O_NOFOLLOW and their
+/// owner and mode are taken from the opened descriptor, so a swapped path cannot slip through.
+public struct LinuxPolicyFileSystem: PolicyFileSystem {
+    public init() {}
+
+    public func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata {
+        do { return Self.metadata(try FileStatus.ofLink(atPath: path)) } catch { throw Self.error(error) }
+    }
+
+    public func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8]) {
+        let file: FileDescriptor
+        do { file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) } catch { throw Self.error(error) }
+        defer { file.close() }
+        do {
+            let status = try file.status()
+            // Never read from a FIFO or device someone put in place of a policy file.
+            guard status.kind == .regular else { return (Self.metadata(status), []) }
+            return (Self.metadata(status), try file.readAll(limit: maxBytes))
+        } catch {
+            throw Self.error(error)
+        }
+    }
+
+    public func directoryEntries(atPath path: String) throws(FileSystemError) -> [String] {
+        guard let directory = opendir(path) else { throw Self.error(Errno.current) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func metadata(_ status: FileStatus) -> FileMetadata {
+        let kind: FileKind
+        switch status.kind {
+        case .regular: kind = .regular
+        case .directory: kind = .directory
+        case .symlink: kind = .symlink
+        default: kind = .other
+        }
+        return FileMetadata(kind: kind, owner: status.owner, group: status.group, mode: status.permissions,
+                            device: status.device, inode: status.inode)
+    }
+
+    static func error(_ errno: Errno) -> FileSystemError {
+        let code: FileSystemError.Code
+        switch errno.rawValue {
+        case ENOENT: code = .notFound
+        case EACCES, EPERM: code = .permissionDenied
+        case ENOTDIR: code = .notADirectory
+        case ELOOP: code = .symlink
+        case EISDIR: code = .isADirectory
+        default: code = .other
+        }
+        return FileSystemError(code, detail: errno.description)
+    }
+}
+
+extension UserDatabase {
+    /// /etc/passwd and /etc/group as they are now; an unreadable file counts as empty (names in the
+    /// policy then resolve to nobody, numbers still work).
+    public static func system(passwd: String = "/etc/passwd", group: String = "/etc/group") -> UserDatabase {
+        func contents(_ path: String) -> [UInt8] {
+            guard let file = try? FileDescriptor.open(path, O_RDONLY | O_NOCTTY) else { return [] }
+            defer { file.close() }
+            return (try? file.readAll(limit: 64 << 20)) ?? []
+        }
+        return UserDatabase(passwd: contents(passwd), group: contents(group))
+    }
+}

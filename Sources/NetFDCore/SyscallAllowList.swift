@@ -1,0 +1,51 @@
+// SyscallAllowList.swift - the one place that says which syscalls the helper may make once it is
+// confined. Anything else kills the process (SECCOMP_RET_KILL_PROCESS). Each entry names the code
+// that needs it; netfd-helper(8) lists the same table (`netfd-helper --syscalls` prints it).
+import CNetFD
+import NetFDSystem
+
+public enum SyscallAllowList {
+    /// The rules for the helper's request path and for `check`.
+    public static var helper: [SyscallRule] {
+        let ioctlReasons: [(UInt64, String)] = [
+            (UInt64(netfd_ioctl_TUNGETFEATURES), "TunDevice.supportedFlags: is IFF_VNET_HDR supported"),
+            (UInt64(netfd_ioctl_TUNSETIFF), "TunDevice.attach: create the tap"),
+            (UInt64(netfd_ioctl_TUNSETOWNER), "TunDevice.restrict: only the caller may attach"),
+            (UInt64(netfd_ioctl_TUNSETGROUP), "TunDevice.restrict: only the caller's group may attach"),
+        ]
+        return [
+            // Memory and the Swift runtime.
+            SyscallRule("brk", reason: "malloc"),
+            SyscallRule("mmap", reason: "malloc, Swift runtime"),
+            SyscallRule("munmap", reason: "malloc, Swift runtime"),
+            SyscallRule("mremap", reason: "realloc of large buffers"),
+            SyscallRule("madvise", reason: "free() returning memory"),
+            SyscallRule("futex", reason: "Swift runtime locks and one-time initialisation"),
+            SyscallRule("getrandom", reason: "Swift's per-process hash seed"),
+            SyscallRule("rt_sigreturn", reason: "returning from any signal handler"),
+            SyscallRule("exit_group", reason: "exit"),
+            SyscallRule("exit", reason: "thread exit"),
+            // Files: the policy, /etc/passwd, /etc/group, /dev/net/tun; stderr and stdout.
+            SyscallRule("openat", reason: "PolicyFiles.readFile, UserDatabase, TunDevice.openClone"),
+            SyscallRule("read", reason: "PolicyFiles.readFile, UserDatabase"),
+            SyscallRule("write", reason: "the one-line refusal on stderr; check's report on stdout"),
+            SyscallRule("close", reason: "every descriptor the helper opens"),
+            SyscallRule("fstat", reason: "PolicyFiles.readFile: owner and mode of the opened file"),
+            SyscallRule("newfstatat", reason: "PolicyFiles.metadata (lstat) of each directory above a policy file"),
+            SyscallRule("getdents64", reason: "PolicyFiles.directoryEntries for `include DIRECTORY`"),
+            SyscallRule("close_range", reason: "ProcessHygiene.closeInheritedDescriptors"),
+            // Who the caller is.
+            SyscallRule("getuid", reason: "ProcessCredentials: the caller's real uid"),
+            SyscallRule("getgid", reason: "ProcessCredentials: the caller's real gid"),
+            SyscallRule("getgroups", reason: "ProcessCredentials: the caller's supplementary groups"),
+            // The handoff socket.
+            SyscallRule("getsockopt", reason: "UnixSocket.isUnixStream: --fd is an AF_UNIX stream socket"),
+            SyscallRule("sendmsg", reason: "UnixSocket.send: the tap descriptor with SCM_RIGHTS"),
+            // rtnetlink, and nothing else may be a new socket.
+            SyscallRule("socket", [(0, UInt64(netfd_AF_NETLINK)), (2, UInt64(netfd_NETLINK_ROUTE))],
+                        reason: "RouteNetlink: a NETLINK_ROUTE socket"),
+            SyscallRule("sendto", reason: "RouteNetlink requests"),
+            SyscallRule("recvfrom", reason: "RouteNetlink replies"),
+        ] + ioctlReasons.map { SyscallRule("ioctl", [(1, $0.0)], reason: $0.1) }
+    }
+}

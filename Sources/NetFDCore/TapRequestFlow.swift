@@ -1,0 +1,104 @@
+// TapRequestFlow.swift - one bridge-helper request, from decision to handoff, with rollback.
+// syscalls: getsockopt (socket check), sendmsg (handoff); the rest through TapKernel.
+import NetFDPolicy
+import NetFDSystem
+
+/// Serves `--use-vnet --fd=N --br=BRIDGE` for one caller: decides by policy, creates the tap,
+/// restricts, configures and enslaves it, hands it over, and closes the helper's copy.
+/// On any failure after creation the tap is closed, which deletes it (it is not persistent).
+public struct TapRequestFlow {
+    public let policy: Policy
+    public let kernel: any TapKernel
+    public let caller: Identity
+    /// How refusals name the caller, e.g. `user alice (uid 1000)`.
+    public let callerName: String
+
+    public init(policy: Policy, kernel: any TapKernel, caller: Identity, callerName: String) {
+        self.policy = policy
+        self.kernel = kernel
+        self.caller = caller
+        self.callerName = callerName
+    }
+
+    /// Runs the request. Returns what was handed over (the helper's descriptor is already closed).
+    public func serve(_ arguments: BridgeHelperArguments) throws(HelperFailure) -> CreatedTap {
+        let socket = FileDescriptor(rawValue: arguments.socket)
+        guard UnixSocket.isUnixStream(socket) else {
+            throw .usage("--fd=\(arguments.socket) is not an open unix stream socket")
+        }
+        let request = TapRequest(bridge: arguments.bridge, vnetHeader: arguments.useVnetHeader)
+        let grant = try authorize(request)
+        // Only after the decision: a refused caller learns nothing about which links exist.
+        let bridge = try lookUpBridge(arguments.bridge)
+        let tap: CreatedTap
+        do {
+            tap = try kernel.createTap(nameTemplate: nameTemplate, vnetHeader: grant.vnetHeader)
+        } catch {
+            throw .kernel("create a tap", error)
+        }
+        do throws(HelperFailure) {
+            try perform("restrict \(tap.name) to uid \(caller.uid)") { () throws(Errno) in
+                try kernel.restrict(tap, toUser: caller.uid, group: caller.gid)
+            }
+            try perform("set MTU and MAC of \(tap.name)") { () throws(Errno) in
+                try kernel.configure(tap, mtu: bridge.mtu, address: Self.hostSideAddress(tap.address))
+            }
+            try perform("add \(tap.name) to bridge \(bridge.name)") { () throws(Errno) in try kernel.enslave(tap, to: bridge) }
+            try perform("bring \(tap.name) up") { () throws(Errno) in try kernel.bringUp(tap) }
+            do {
+                try UnixSocket(socket).send(tap.descriptor)
+            } catch {
+                throw HelperFailure.handoff("could not send \(tap.name) on --fd=\(arguments.socket): \(error); nothing was left behind")
+            }
+        } catch {
+            kernel.close(tap)
+            throw error
+        }
+        kernel.close(tap)
+        return tap
+    }
+
+    /// The kernel's name template: `tap%d`, or the policy's `set tap-prefix`.
+    var nameTemplate: String { (policy.tapNamePrefix ?? "tap") + "%d" }
+
+    /// The policy's verdict as a grant, or the refusal naming the deciding rule(s).
+    func authorize(_ request: TapRequest) throws(HelperFailure) -> Grant {
+        let what = "tap on bridge \(request.bridge) for \(callerName)"
+        switch policy.decide(.tap(request), for: caller) {
+        case .allowed(let grant, _):
+            return grant
+        case .denied(let rules):
+            let first = rules[0]
+            throw .denied("refused \(what): denied by \(first.location.file):\(first.location.line) (\(first.text))")
+        case .notAllowed:
+            throw .denied("refused \(what): no rule in \(policy.files.first ?? "the policy") allows it")
+        }
+    }
+
+    func lookUpBridge(_ name: InterfaceName) throws(HelperFailure) -> BridgeLink {
+        do {
+            return try kernel.bridge(named: name)
+        } catch {
+            switch error {
+            case .notFound:
+                throw .target("bridge \(name) does not exist")
+            case .notABridge(let kind):
+                throw .target("\(name) is not a bridge (it is \(kind.isEmpty ? "a device without a kind" : "a \(kind) link"))")
+            case .kernel(let errno):
+                throw .kernel("look up bridge \(name)", errno)
+            }
+        }
+    }
+
+    /// Runs one kernel step, turning its errno into a `.kernel` failure naming the step.
+    func perform(_ step: String, _ body: () throws(Errno) -> Void) throws(HelperFailure) {
+        do { try body() } catch { throw .kernel(step, error) }
+    }
+
+    /// The host side's MAC: the kernel's random address with the first byte 0xfe, so it is never
+    /// the lowest address on the bridge and the bridge never adopts it (as qemu-bridge-helper does).
+    static func hostSideAddress(_ address: [UInt8]) -> [UInt8] {
+        guard address.count == 6 else { return address }
+        return [0xfe] + address.dropFirst()
+    }
+}

@@ -1,0 +1,288 @@
+/// Reads a policy file and everything it includes, enforcing file security
+/// and limits, and produces a `Policy`.
+public struct PolicyLoader {
+    /// Bounds on what a policy may make the helper read and hold.
+    public struct Limits: Sendable, Equatable {
+        /// Largest accepted file, in bytes.
+        public var maximumFileBytes: Int
+        /// Deepest chain of nested includes below the top-level file.
+        public var maximumIncludeDepth: Int
+        /// Most files read in total.
+        public var maximumFiles: Int
+        /// Most rules in total.
+        public var maximumRules: Int
+
+        /// Creates limits; the defaults suit any sane installation.
+        public init(maximumFileBytes: Int = 1 << 20, maximumIncludeDepth: Int = 16,
+                    maximumFiles: Int = 1000, maximumRules: Int = 1_000_000) {
+            self.maximumFileBytes = maximumFileBytes
+            self.maximumIncludeDepth = maximumIncludeDepth
+            self.maximumFiles = maximumFiles
+            self.maximumRules = maximumRules
+        }
+    }
+
+    /// Where files are read from.
+    public let fileSystem: any PolicyFileSystem
+    /// Resolves user and group names in rules.
+    public let users: any UserDirectory
+    /// The uid that, besides root, may own policy files and the directories above them.
+    public let trustedOwner: UInt32
+    /// Bounds enforced while loading.
+    public let limits: Limits
+
+    /// Creates a loader.
+    public init(fileSystem: any PolicyFileSystem, users: any UserDirectory, trustedOwner: UInt32 = 0, limits: Limits = .init()) {
+        self.fileSystem = fileSystem
+        self.users = users
+        self.trustedOwner = trustedOwner
+        self.limits = limits
+    }
+
+    /// Loads the policy at absolute `path` (a file, or a directory of `*.policy` files).
+    /// - Throws: the first error met; nothing is partially loaded.
+    public func load(path: String) throws(PolicyError) -> Policy {
+        guard path.hasPrefix("/") else {
+            throw PolicyDiagnostic(file: path, "policy path must be absolute")
+        }
+        var session = LoadSession(loader: self)
+        try session.include(normalizedPath(path), from: nil, chain: [])
+        return Policy(files: session.files, rules: session.rules, tapNamePrefix: session.tapPrefix?.value, warnings: session.warnings)
+    }
+}
+
+/// `path` with empty and "." components removed and ".." applied lexically.
+///
+/// Lexical ".." is sound here only because every directory on the way is
+/// checked with lstat and symlinks are refused.
+func normalizedPath(_ path: String) -> String {
+    var components: [Substring] = []
+    for component in path.split(separator: "/") {
+        switch component {
+        case ".": continue
+        case "..": _ = components.popLast()
+        default: components.append(component)
+        }
+    }
+    return "/" + components.joined(separator: "/")
+}
+
+/// The directory containing normalised absolute `path` ("/" for "/x").
+func parentDirectory(of path: String) -> String {
+    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return "/" }
+    return String(path[..<slash])
+}
+
+/// State of one `load(path:)` call.
+private struct LoadSession {
+    /// A file's identity across paths and hard links.
+    struct FileIdentity: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    /// One file on the current include chain.
+    struct ChainLink {
+        var path: String
+        var identity: FileIdentity
+    }
+
+    let loader: PolicyLoader
+    var files: [String] = []
+    var rules: [Rule] = []
+    var warnings: [PolicyDiagnostic] = []
+    var tapPrefix: (value: String, location: SourceLocation)?
+    private var loadedPaths: Set<String> = []
+    private var loadedIdentities: Set<FileIdentity> = []
+    private var trustedDirectories: Set<String> = []
+
+    init(loader: PolicyLoader) {
+        self.loader = loader
+    }
+
+    /// Loads normalised `path`, a file or a directory, named by the include at
+    /// `site` (nil for the top-level file) while `chain` is being read.
+    /// A file already loaded (a diamond) is skipped; a file on `chain` is a loop.
+    mutating func include(_ path: String, from site: SourceLocation?, chain: [ChainLink], isDirectoryEntry: Bool = false) throws(PolicyDiagnostic) {
+        if chain.contains(where: { $0.path == path }) { throw loop(chain, path, at: site) }
+        if loadedPaths.contains(path) { return }
+        if chain.count > loader.limits.maximumIncludeDepth {
+            throw problem(path, at: site, "includes are nested more than \(loader.limits.maximumIncludeDepth) deep: \(describe(chain, path))")
+        }
+        for directory in ancestors(of: path) { try checkDirectory(directory, for: path, at: site) }
+        let metadata: FileMetadata
+        do throws(FileSystemError) {
+            metadata = try loader.fileSystem.metadata(atPath: path)
+        } catch {
+            throw unreadable(path, at: site, error)
+        }
+        switch metadata.kind {
+        case .directory where isDirectoryEntry:
+            throw problem(path, at: site, "refusing directory inside an included directory (directory includes are not recursive)")
+        case .directory:
+            try includeDirectory(path, from: site, chain: chain)
+        case .regular:
+            try includeFile(path, from: site, chain: chain)
+        case .symlink:
+            throw problem(path, at: site, "refusing symlink; policy files must be regular files (name the target instead)")
+        case .other:
+            throw problem(path, at: site, "refusing policy file that is not a regular file")
+        }
+    }
+
+    /// Includes the `*.policy` entries of directory `path`, sorted by byte order, skipping dot-files.
+    private mutating func includeDirectory(_ path: String, from site: SourceLocation?, chain: [ChainLink]) throws(PolicyDiagnostic) {
+        try checkDirectory(path, for: path, at: site)
+        let entries: [String]
+        do throws(FileSystemError) {
+            entries = try loader.fileSystem.directoryEntries(atPath: path)
+        } catch {
+            throw unreadable(path, at: site, error)
+        }
+        let names = entries
+            .filter { $0.hasSuffix(".policy") && !$0.hasPrefix(".") }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for name in names {
+            try include(path == "/" ? "/" + name : path + "/" + name, from: site, chain: chain, isDirectoryEntry: true)
+        }
+    }
+
+    /// Reads, checks and parses regular file `path`, then applies its statements.
+    private mutating func includeFile(_ path: String, from site: SourceLocation?, chain: [ChainLink]) throws(PolicyDiagnostic) {
+        let limits = loader.limits
+        let metadata: FileMetadata, bytes: [UInt8]
+        do throws(FileSystemError) {
+            (metadata, bytes) = try loader.fileSystem.readFile(atPath: path, maxBytes: limits.maximumFileBytes)
+        } catch {
+            if error.code == .symlink {
+                throw problem(path, at: site, "refusing symlink; policy files must be regular files (name the target instead)")
+            }
+            throw unreadable(path, at: site, error)
+        }
+        // Check what was opened, not what lstat saw: the path may have changed since.
+        guard metadata.kind == .regular else {
+            throw problem(path, at: site, "refusing policy file that is not a regular file")
+        }
+        try checkOwnership(metadata, of: path, what: "policy file", at: site)
+        let identity = FileIdentity(device: metadata.device, inode: metadata.inode)
+        if chain.contains(where: { $0.identity == identity }) { throw loop(chain, path, identity: identity, at: site) }
+        if loadedIdentities.contains(identity) { return }
+        guard bytes.count <= limits.maximumFileBytes else {
+            throw problem(path, at: site, "file is larger than the limit of \(limits.maximumFileBytes) bytes")
+        }
+        guard files.count < limits.maximumFiles else {
+            throw problem(path, at: site, "more than \(limits.maximumFiles) policy files")
+        }
+        files.append(path)
+        loadedPaths.insert(path)
+        loadedIdentities.insert(identity)
+
+        var parser = Parser(file: path, users: loader.users)
+        let statements = try parser.parse(bytes)
+        warnings += parser.warnings
+        let chain = chain + [ChainLink(path: path, identity: identity)]
+        for statement in statements {
+            switch statement {
+            case let .include(target, location):
+                let resolved = normalizedPath(target.hasPrefix("/") ? target : parentDirectory(of: path) + "/" + target)
+                try include(resolved, from: location, chain: chain)
+            case let .rule(rule):
+                guard rules.count < limits.maximumRules else {
+                    throw PolicyDiagnostic(at: rule.location, "more than \(limits.maximumRules) rules")
+                }
+                rules.append(rule)
+            case let .setTapPrefix(value, location):
+                if let earlier = tapPrefix {
+                    guard earlier.value == value else {
+                        throw PolicyDiagnostic(at: location, "tap-prefix \(quoted(value)) conflicts with tap-prefix \(quoted(earlier.value)) set at \(earlier.location)")
+                    }
+                } else {
+                    tapPrefix = (value, location)
+                }
+            }
+        }
+    }
+
+    /// Every directory above normalised absolute `path`, from "/" down.
+    private func ancestors(of path: String) -> [String] {
+        var result: [String] = []
+        var directory = parentDirectory(of: path)
+        while true {
+            result.append(directory)
+            if directory == "/" { break }
+            directory = parentDirectory(of: directory)
+        }
+        return result.reversed()
+    }
+
+    /// Throws unless `directory` is a real directory owned by the trusted
+    /// owner and not writable by group or others. Sticky world-writable
+    /// directories such as /tmp are refused too: anyone could create the
+    /// policy file there first. Checked once per directory per load.
+    private mutating func checkDirectory(_ directory: String, for path: String, at site: SourceLocation?) throws(PolicyDiagnostic) {
+        if trustedDirectories.contains(directory) { return }
+        let metadata: FileMetadata
+        do throws(FileSystemError) {
+            metadata = try loader.fileSystem.metadata(atPath: directory)
+        } catch {
+            throw unreadable(path, at: site, error)
+        }
+        switch metadata.kind {
+        case .directory:
+            try checkOwnership(metadata, of: directory, what: "directory", at: site)
+        case .symlink:
+            throw problem(directory, at: site, "refusing symlinked directory; policy paths must not go through symlinks (use the real path)")
+        case .regular, .other:
+            throw unreadable(path, at: site, FileSystemError(.notADirectory))
+        }
+        trustedDirectories.insert(directory)
+    }
+
+    /// Throws unless `metadata` is owned by root or the trusted owner (root
+    /// can change anything anyway) and is not writable by group or others.
+    private func checkOwnership(_ metadata: FileMetadata, of path: String, what: String, at site: SourceLocation?) throws(PolicyDiagnostic) {
+        let owners = loader.trustedOwner == 0 ? "root" : "root or \(userDescription(loader.trustedOwner))"
+        let requirement = "it must be owned by \(owners) and not writable by group or others"
+        guard metadata.owner == 0 || metadata.owner == loader.trustedOwner else {
+            throw problem(path, at: site, "refusing \(what) owned by \(userDescription(metadata.owner)); \(requirement)")
+        }
+        guard metadata.mode & 0o022 == 0 else {
+            let octal = String(metadata.mode & 0o7777, radix: 8)
+            let mode = String(repeating: "0", count: max(0, 4 - octal.count)) + octal
+            throw problem(path, at: site, "refusing \(what) writable by group or others (mode \(mode)); \(requirement)")
+        }
+    }
+
+    /// "root" or "uid 1000 (alice)" or "uid 1000".
+    private func userDescription(_ uid: UInt32) -> String {
+        if uid == 0 { return "root" }
+        return loader.users.userName(forID: uid).map { "uid \(uid) (\($0))" } ?? "uid \(uid)"
+    }
+
+    /// "/a -> /b -> path".
+    private func describe(_ chain: [ChainLink], _ path: String) -> String {
+        (chain.map(\.path) + [path]).joined(separator: " -> ")
+    }
+
+    /// An include loop closing at `path` (identified by path or, for hard
+    /// links, by `identity`), reported at the include that closes it.
+    private func loop(_ chain: [ChainLink], _ path: String, identity: FileIdentity? = nil, at site: SourceLocation?) -> PolicyDiagnostic {
+        let start = chain.firstIndex { $0.path == path || $0.identity == identity } ?? 0
+        let cycle = chain[start...].map(\.path) + [path]
+        let message = "include loop: \(cycle.joined(separator: " -> "))"
+        return site.map { PolicyDiagnostic(at: $0, message) } ?? PolicyDiagnostic(file: path, message)
+    }
+
+    /// A failure to read `path`: at the include that named it, or about the top-level file.
+    private func unreadable(_ path: String, at site: SourceLocation?, _ error: FileSystemError) -> PolicyDiagnostic {
+        if let site { return PolicyDiagnostic(at: site, "cannot include \(quoted(path)): \(error.detail)") }
+        return PolicyDiagnostic(file: path, "cannot read policy: \(error.detail)")
+    }
+
+    /// A problem with `path`: at the include that led to it, naming `path`;
+    /// or, for the top-level file, as "PATH: MESSAGE".
+    private func problem(_ path: String, at site: SourceLocation?, _ message: String) -> PolicyDiagnostic {
+        if let site { return PolicyDiagnostic(at: site, "\(path): \(message)") }
+        return PolicyDiagnostic(file: path, message)
+    }
+}

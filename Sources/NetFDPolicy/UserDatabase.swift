@@ -1,0 +1,83 @@
+/// Name and ID lookups for users and groups, as in getpwnam/getgrnam.
+public protocol UserDirectory {
+    /// The uid of user `name`, or nil if there is no such user.
+    func userID(named name: String) -> UInt32?
+    /// The gid of group `name`, or nil if there is no such group.
+    func groupID(named name: String) -> UInt32?
+    /// The name of the first user with `id`, or nil.
+    func userName(forID id: UInt32) -> String?
+    /// The name of the first group with `id`, or nil.
+    func groupName(forID id: UInt32) -> String?
+    /// The primary gid of the first user with `id`, or nil.
+    func primaryGroup(ofUserID id: UInt32) -> UInt32?
+    /// The gids of the groups whose member list names `name`, in file order, without duplicates.
+    func supplementaryGroups(ofUser name: String) -> [UInt32]
+}
+
+/// A user directory parsed from the contents of /etc/passwd and /etc/group.
+///
+/// Tolerant like glibc's files backend: blank lines, comments, NIS `+`/`-`
+/// entries and malformed lines are skipped; for a repeated name or ID the
+/// first entry wins.
+public struct UserDatabase: UserDirectory, Sendable {
+    private var userIDsByName: [String: UInt32] = [:]
+    private var userNamesByID: [UInt32: String] = [:]
+    private var primaryGroupsByUserID: [UInt32: UInt32] = [:]
+    private var groupIDsByName: [String: UInt32] = [:]
+    private var groupNamesByID: [UInt32: String] = [:]
+    private var groupsByMember: [String: [UInt32]] = [:]
+
+    /// Parses `passwd` (`name:password:uid:gid:gecos:home:shell`) and
+    /// `group` (`name:password:gid:member,member,...`).
+    public init(passwd: [UInt8], group: [UInt8]) {
+        for fields in Self.records(passwd, minimumFields: 4) {
+            guard let uid = Self.id(fields[2]), let gid = Self.id(fields[3]) else { continue }
+            let name = String(decoding: fields[0], as: UTF8.self)
+            if userIDsByName[name] == nil { userIDsByName[name] = uid }
+            if userNamesByID[uid] == nil {
+                userNamesByID[uid] = name
+                primaryGroupsByUserID[uid] = gid
+            }
+        }
+        for fields in Self.records(group, minimumFields: 3) {
+            guard let gid = Self.id(fields[2]) else { continue }
+            let name = String(decoding: fields[0], as: UTF8.self)
+            if groupIDsByName[name] == nil { groupIDsByName[name] = gid }
+            if groupNamesByID[gid] == nil { groupNamesByID[gid] = name }
+            guard fields.count > 3 else { continue }
+            for member in fields[3].split(separator: UInt8(ascii: ",")) {
+                let memberName = String(decoding: member, as: UTF8.self)
+                if !groupsByMember[memberName, default: []].contains(gid) {
+                    groupsByMember[memberName, default: []].append(gid)
+                }
+            }
+        }
+    }
+
+    public func userID(named name: String) -> UInt32? { userIDsByName[name] }
+    public func groupID(named name: String) -> UInt32? { groupIDsByName[name] }
+    public func userName(forID id: UInt32) -> String? { userNamesByID[id] }
+    public func groupName(forID id: UInt32) -> String? { groupNamesByID[id] }
+    public func primaryGroup(ofUserID id: UInt32) -> UInt32? { primaryGroupsByUserID[id] }
+    public func supplementaryGroups(ofUser name: String) -> [UInt32] { groupsByMember[name] ?? [] }
+
+    /// The colon-separated fields of each usable line: at least
+    /// `minimumFields` fields, a non-empty name not starting with '+', '-' or '#'.
+    private static func records(_ text: [UInt8], minimumFields: Int) -> [[ArraySlice<UInt8>]] {
+        text.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            var line = line
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            guard fields.count >= minimumFields, let first = fields[0].first,
+                  first != UInt8(ascii: "+"), first != UInt8(ascii: "-"), first != UInt8(ascii: "#") else { return nil }
+            return fields
+        }
+    }
+
+    /// A decimal ID of 1 to 10 digits that fits in 32 bits, or nil.
+    private static func id(_ field: ArraySlice<UInt8>) -> UInt32? {
+        guard !field.isEmpty, field.count <= 10,
+              field.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return UInt32(String(decoding: field, as: UTF8.self))
+    }
+}

@@ -1,0 +1,68 @@
+// FileDescriptor.swift - an open file descriptor and the plain I/O on it.
+// syscalls: openat, close, read, write, fstat, fcntl
+import Glibc
+
+/// A raw file descriptor. Not closed automatically: the owner calls `close()`
+/// exactly once (the request flow tracks ownership explicitly for rollback).
+public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+    public var description: String { "fd \(rawValue)" }
+
+    public static let standardInput = FileDescriptor(rawValue: 0)
+    public static let standardOutput = FileDescriptor(rawValue: 1)
+    public static let standardError = FileDescriptor(rawValue: 2)
+
+    /// Opens `path` with `flags` (O_CLOEXEC is always added).
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(Errno) -> FileDescriptor {
+        FileDescriptor(rawValue: try systemCall { Glibc.open(path, flags | O_CLOEXEC, mode) })
+    }
+
+    /// Closes the descriptor. EINTR is not retried: on Linux the descriptor is gone either way.
+    public func close() {
+        _ = Glibc.close(rawValue)
+    }
+
+    /// Reads at most `count` bytes; an empty result means end of file.
+    public func read(upTo count: Int) throws(Errno) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = try systemCall { buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, $0.count) } }
+        buffer.removeSubrange(n...)
+        return buffer
+    }
+
+    /// Reads until end of file or until more than `limit` bytes were read (then returns limit+1 bytes).
+    public func readAll(limit: Int) throws(Errno) -> [UInt8] {
+        var result: [UInt8] = []
+        while result.count <= limit {
+            let chunk = try read(upTo: min(65536, limit + 1 - result.count))
+            if chunk.isEmpty { break }
+            result += chunk
+        }
+        return result
+    }
+
+    /// Writes all of `bytes`, looping over short writes.
+    public func writeAll<C: Collection>(_ bytes: C) throws(Errno) where C.Element == UInt8 {
+        var remaining = Array(bytes)[...]
+        while !remaining.isEmpty {
+            let n = try systemCall { remaining.withUnsafeBytes { Glibc.write(rawValue, $0.baseAddress, $0.count) } }
+            remaining = remaining.dropFirst(n)
+        }
+    }
+
+    /// Writes one datagram-like buffer in a single write() and returns the count written.
+    public func writeOnce(_ bytes: [UInt8]) throws(Errno) -> Int {
+        try systemCall { bytes.withUnsafeBytes { Glibc.write(rawValue, $0.baseAddress, $0.count) } }
+    }
+
+    /// fstat() of the open file.
+    public func status() throws(Errno) -> FileStatus {
+        var st = stat()
+        _ = try systemCall { fstat(rawValue, &st) }
+        return FileStatus(st)
+    }
+
+    /// Whether the descriptor is open in this process (fcntl F_GETFD).
+    public var isOpen: Bool { fcntl(rawValue, F_GETFD) >= 0 }
+}

@@ -1,0 +1,95 @@
+// RouteNetlink.swift - a NETLINK_ROUTE socket: look up and change links, one request at a time.
+// syscalls: socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), sendto, recvfrom
+import CNetFD
+import Glibc
+
+/// An rtnetlink socket. Each request waits for its own reply or acknowledgement before returning.
+public final class RouteNetlink {
+    private let descriptor: FileDescriptor
+    private var sequence: UInt32 = 0
+
+    /// Opens a NETLINK_ROUTE socket in the caller's network namespace.
+    public init() throws(Errno) {
+        descriptor = FileDescriptor(rawValue: try systemCall {
+            socket(netfd_AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netfd_NETLINK_ROUTE)
+        })
+    }
+
+    deinit { descriptor.close() }
+
+    /// RTM_GETLINK by exact name. Returns nil when no such link exists (ENODEV).
+    public func link(named name: String) throws(Errno) -> LinkMessage? {
+        var message = start(Netlink.RTM_GETLINK, flags: Netlink.NLM_F_REQUEST)
+        message.appendInterfaceInfo(index: 0)
+        message.appendAttribute(Netlink.IFLA_IFNAME, string: name)
+        return try fetchLink(message)
+    }
+
+    /// RTM_GETLINK by index. Returns nil when no such link exists.
+    public func link(index: Int32) throws(Errno) -> LinkMessage? {
+        var message = start(Netlink.RTM_GETLINK, flags: Netlink.NLM_F_REQUEST)
+        message.appendInterfaceInfo(index: index)
+        return try fetchLink(message)
+    }
+
+    /// RTM_NEWLINK on an existing link: sets whichever of MTU, address and master are given.
+    public func setLink(index: Int32, mtu: UInt32? = nil, address: [UInt8]? = nil, master: Int32? = nil) throws(Errno) {
+        var message = start(Netlink.RTM_NEWLINK, flags: Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
+        message.appendInterfaceInfo(index: index)
+        if let mtu { message.appendAttribute(Netlink.IFLA_MTU, uint32: mtu) }
+        if let address { message.appendAttribute(Netlink.IFLA_ADDRESS, bytes: address) }
+        if let master { message.appendAttribute(Netlink.IFLA_MASTER, uint32: UInt32(bitPattern: master)) }
+        try acknowledge(message)
+    }
+
+    /// RTM_NEWLINK changing only IFF_UP.
+    public func setUp(index: Int32, _ up: Bool) throws(Errno) {
+        var message = start(Netlink.RTM_NEWLINK, flags: Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
+        message.appendInterfaceInfo(index: index, flags: up ? Netlink.IFF_UP : 0, change: Netlink.IFF_UP)
+        try acknowledge(message)
+    }
+
+    /// RTM_DELLINK.
+    public func deleteLink(index: Int32) throws(Errno) {
+        var message = start(Netlink.RTM_DELLINK, flags: Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
+        message.appendInterfaceInfo(index: index)
+        try acknowledge(message)
+    }
+
+    private func start(_ type: UInt16, flags: UInt16) -> NetlinkMessageBuilder {
+        sequence &+= 1
+        return NetlinkMessageBuilder(type: type, flags: flags, sequence: sequence)
+    }
+
+    private func fetchLink(_ message: NetlinkMessageBuilder) throws(Errno) -> LinkMessage? {
+        let reply: NetlinkMessage?
+        do { reply = try exchange(message) } catch .noDevice { return nil }
+        guard let reply else { throw Errno.badMessage }
+        do { return try LinkMessage(decoding: reply) } catch { throw Errno.badMessage }
+    }
+
+    private func acknowledge(_ message: NetlinkMessageBuilder) throws(Errno) {
+        guard try exchange(message) == nil else { throw Errno.badMessage }
+    }
+
+    /// Sends `message` and reads until its reply arrives.
+    /// - Returns: the data message, or nil for an acknowledgement; throws the kernel's errno.
+    private func exchange(_ message: NetlinkMessageBuilder) throws(Errno) -> NetlinkMessage? {
+        let bytes = message.finish()
+        let sent = try systemCall { bytes.withUnsafeBytes { Glibc.send(descriptor.rawValue, $0.baseAddress, $0.count, 0) } }
+        guard sent == bytes.count else { throw Errno.ioError }
+        var buffer = [UInt8](repeating: 0, count: 32768)
+        while true {
+            let count = try systemCall { buffer.withUnsafeMutableBytes { Glibc.recv(descriptor.rawValue, $0.baseAddress, $0.count, 0) } }
+            let replies: [NetlinkMessage]
+            do { replies = try parseNetlinkMessages(Array(buffer[..<count])) } catch { throw Errno.badMessage }
+            for reply in replies where reply.sequence == sequence {
+                if let errorNumber = reply.errorNumber {
+                    if errorNumber == 0 { return nil }
+                    throw Errno(errorNumber)
+                }
+                if reply.type != Netlink.NLMSG_DONE { return reply }
+            }
+        }
+    }
+}

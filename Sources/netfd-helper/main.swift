@@ -1,0 +1,105 @@
+// netfd-helper - creates a tap on a bridge for an unprivileged emulator, by policy, and hands it
+// over a unix socket (QEMU's `-netdev bridge,helper=...` protocol). Installed with file
+// capabilities, never setuid. The privileged flow, top to bottom:
+//   1. confine (environment, capabilities, no_new_privs, seccomp) before anything the caller controls
+//   2. parse the command line
+//   3. close inherited descriptors, learn the caller from the kernel, load the policy
+//   4. decide, create, configure, hand over (TapRequestFlow; rollback on every failure)
+import Glibc
+import NetFDCore
+import NetFDPolicy
+import NetFDSystem
+
+let defaultPolicyPath = "/etc/netfd/netfd.policy"
+let version = "netfd-helper 0.1.0"
+let usage = """
+    usage: netfd-helper [--use-vnet] --fd=N --br=BRIDGE [--policy=PATH]
+           netfd-helper check [--policy PATH] [--user U] [--group G]... [tap bridge NAME [--vnet-hdr]]
+           netfd-helper --help | --version
+    Creates a tap on BRIDGE for the calling user, if \(defaultPolicyPath) allows it, and sends it on
+    the unix socket N (QEMU's bridge helper protocol). `check` validates the policy and explains a
+    decision. Only root may choose another policy (--policy). See netfd-helper(8), netfd.policy(5).
+
+    """
+
+/// Writes `text` to a standard stream with write(2) (no stdio: no isatty ioctl, no buffering).
+func emit(_ text: String, to stream: FileDescriptor) {
+    try? stream.writeAll(text.utf8)
+}
+
+/// Prints the one-line reason on stderr and exits with the failure's documented code.
+func fail(_ failure: HelperFailure) -> Never {
+    emit("netfd-helper: \(failure.message)\n", to: .standardError)
+    exit(failure.exitCode)
+}
+
+// 1. Confine. Only constants are used here: argv, the environment and files are untouched.
+ProcessHygiene.clearEnvironment()
+let holdsNetAdmin: Bool
+do {
+    holdsNetAdmin = try Confinement.limitCapabilities(to: [.netAdmin]) && Confinement.has(.netAdmin)
+    try Confinement.forbidNewPrivileges()
+    try Confinement.installSyscallFilter(SyscallAllowList.helper)
+} catch let error as Errno {
+    fail(.confinement("could not drop privileges: \(error) (the bounding set can only be emptied with cap_setpcap: setcap cap_net_admin,cap_setpcap=ep)"))
+} catch {
+    fail(.confinement("could not install the syscall filter: \(error)"))
+}
+
+// 2. Parse the command line (pure Swift, no syscalls).
+let command: HelperCommand
+do { command = try HelperCommand.parse(Array(CommandLine.arguments.dropFirst())) } catch { fail(error) }
+
+// 3. Who is asking (the kernel's word), and what the policy says.
+let credentials: ProcessCredentials
+do { credentials = try ProcessCredentials.current() } catch { fail(.confinement("could not read credentials: \(error)")) }
+let caller = Identity(uid: credentials.uid, gid: credentials.gid, supplementaryGroups: credentials.supplementaryGroups)
+let users = UserDatabase.system()
+
+/// Loads the policy at `path` (default unless root chose another), or fails with its file:line:col.
+func loadPolicy(_ path: String?) -> Policy {
+    if path != nil && caller.uid != 0 { fail(.usage("only root may choose the policy file (--policy)")) }
+    do {
+        return try PolicyLoader(fileSystem: LinuxPolicyFileSystem(), users: users).load(path: path ?? defaultPolicyPath)
+    } catch {
+        fail(.policy("policy error: \(error)"))
+    }
+}
+
+switch command {
+case .help:
+    emit(usage, to: .standardOutput)
+case .version:
+    emit(version + "\n", to: .standardOutput)
+case .check(let arguments):
+    do { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
+    let policy = loadPolicy(arguments.policyPath)
+    do {
+        let report = try CheckReport.make(arguments, policy: policy, users: users, caller: caller)
+        emit(report.text, to: .standardOutput)
+        exit(report.exitCode)
+    } catch {
+        fail(error)
+    }
+case .bridgeHelper(let arguments):
+    do {
+        try ProcessHygiene.closeInheritedDescriptors(keeping: FileDescriptor(rawValue: arguments.socket))
+    } catch {
+        fail(.confinement("could not close inherited descriptors: \(error)"))
+    }
+    let policy = loadPolicy(arguments.policyPath)
+    // 4. Decide, create, configure, hand over; TapRequestFlow rolls back on any failure.
+    guard holdsNetAdmin else {
+        fail(.confinement("netfd-helper lacks CAP_NET_ADMIN; install it with: setcap cap_net_admin,cap_setpcap=ep \(quoted(CommandLine.arguments[0]))"))
+    }
+    let userName = users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
+    do {
+        let kernel = try LinuxTapKernel()
+        _ = try TapRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: userName).serve(arguments)
+    } catch let error as HelperFailure {
+        fail(error)
+    } catch {
+        fail(.kernel("could not open rtnetlink: \(error)"))
+    }
+}
+exit(0)

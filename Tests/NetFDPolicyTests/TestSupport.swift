@@ -1,0 +1,92 @@
+import XCTest
+@testable import NetFDPolicy
+
+/// Users: root 0, alice 1000 (kvm, netdev), bob 1001 (netdev), carol 1002 (no groups).
+let testUsers = UserDatabase(
+    passwd: Array("""
+        root:x:0:0:root:/root:/bin/bash
+        alice:x:1000:1000:Alice:/home/alice:/bin/sh
+        bob:x:1001:1001::/home/bob:/bin/sh
+        carol:x:1002:1002::/home/carol:/bin/sh
+
+        """.utf8),
+    group: Array("""
+        root:x:0:
+        kvm:x:108:alice
+        netdev:x:109:alice,bob
+        alice:x:1000:
+        bob:x:1001:
+
+        """.utf8))
+
+let root = Identity(uid: 0, gid: 0, supplementaryGroups: [])
+let alice = Identity(uid: 1000, gid: 1000, supplementaryGroups: [108, 109])
+let bob = Identity(uid: 1001, gid: 1001, supplementaryGroups: [109])
+let carol = Identity(uid: 1002, gid: 1002, supplementaryGroups: [])
+
+/// The default top-level policy path used by the helpers below.
+let mainPolicy = "/etc/netfd/netfd.policy"
+
+/// A validated interface name; traps on invalid test input.
+func name(_ text: String) -> InterfaceName {
+    try! InterfaceName(validating: text)
+}
+
+/// A tap request for `bridge`.
+func tap(_ bridge: String, vnetHeader: Bool = true) -> PolicyRequest {
+    .tap(TapRequest(bridge: name(bridge), vnetHeader: vnetHeader))
+}
+
+/// A file system holding `files` (path: contents), root-owned 0644.
+func fileSystem(_ files: [String: String]) -> InMemoryPolicyFileSystem {
+    let fs = InMemoryPolicyFileSystem()
+    for (path, contents) in files { fs.addFile(path, contents: contents) }
+    return fs
+}
+
+/// Loads `path` from `fs` with the test users.
+func load(_ fs: InMemoryPolicyFileSystem, path: String = mainPolicy, trustedOwner: UInt32 = 0,
+          limits: PolicyLoader.Limits = .init()) throws -> Policy {
+    try PolicyLoader(fileSystem: fs, users: testUsers, trustedOwner: trustedOwner, limits: limits).load(path: path)
+}
+
+/// Loads `text` as the main policy plus `others` (path: contents).
+func load(_ text: String, others: [String: String] = [:]) throws -> Policy {
+    var files = others
+    files[mainPolicy] = text
+    return try load(fileSystem(files))
+}
+
+/// The one-line description of the error loading fails with, or a failure note.
+func loadError(_ fs: InMemoryPolicyFileSystem, path: String = mainPolicy, trustedOwner: UInt32 = 0,
+               limits: PolicyLoader.Limits = .init(), file: StaticString = #filePath, line: UInt = #line) -> String {
+    do {
+        _ = try load(fs, path: path, trustedOwner: trustedOwner, limits: limits)
+        XCTFail("policy loaded but an error was expected", file: file, line: line)
+        return "<loaded>"
+    } catch {
+        return "\(error)"
+    }
+}
+
+/// The error loading `text` as the main policy (plus `others`) fails with.
+func loadError(_ text: String, others: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) -> String {
+    var files = others
+    files[mainPolicy] = text
+    return loadError(fileSystem(files), file: file, line: line)
+}
+
+extension Decision {
+    /// A compact, comparable rendering: "allowed vnet-hdr=yes by [rule; rule]",
+    /// "denied by [rule]" or "not allowed".
+    var summary: String {
+        switch self {
+        case let .allowed(grant, rules):
+            return "allowed vnet-hdr=\(grant.vnetHeader ? "yes" : "no") by [\(rules.map(\.text).joined(separator: "; "))]"
+        case let .denied(rules):
+            return "denied by [\(rules.map(\.text).joined(separator: "; "))]"
+        case .notAllowed:
+            return "not allowed"
+        }
+    }
+}
