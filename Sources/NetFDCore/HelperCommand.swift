@@ -122,7 +122,7 @@ public enum HelperCommand: Equatable, Sendable {
         do {
             return try InterfaceName(validating: text)
         } catch {
-            throw .usage("invalid \(option) \(quoted(text)): \(error)")
+            throw .usage("invalid \(option): \(error)")
         }
     }
 

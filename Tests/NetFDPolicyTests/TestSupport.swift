@@ -28,13 +28,13 @@ let carol = Identity(uid: 1002, gid: 1002, supplementaryGroups: [])
 let mainPolicy = "/etc/netfd/netfd.policy"
 
 /// A validated interface name; traps on invalid test input.
-func name(_ text: String) -> InterfaceName {
+func interface(_ text: String) -> InterfaceName {
     try! InterfaceName(validating: text)
 }
 
 /// A tap request for `bridge`.
 func tap(_ bridge: String, vnetHeader: Bool = true) -> PolicyRequest {
-    .tap(TapRequest(bridge: name(bridge), vnetHeader: vnetHeader))
+    .tap(TapRequest(bridge: interface(bridge), vnetHeader: vnetHeader))
 }
 
 /// A file system holding `files` (path: contents), root-owned 0644.
