@@ -33,6 +33,9 @@ public struct TapRequestFlow {
         let tap: CreatedTap
         do {
             tap = try kernel.createTap(nameTemplate: nameTemplate, vnetHeader: grant.vnetHeader)
+        } catch .permissionDenied {
+            // The helper has CAP_NET_ADMIN, not CAP_DAC_OVERRIDE: the caller itself must be able to open it.
+            throw .kernel("could not create a tap: \(TunDevice.clonePath) is not accessible to uid \(caller.uid) (udev makes it mode 0666); nothing was left behind")
         } catch {
             throw .kernel("create a tap", error)
         }

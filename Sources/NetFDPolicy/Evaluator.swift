@@ -27,10 +27,13 @@ public struct Policy: Sendable {
         switch request {
         case .tap(let tap):
             var denies: [Rule] = [], allows: [Rule] = []
-            for rule in rules where rule.kind == .tap && rule.subject.matches(identity) && rule.target.matches(tap.bridge) {
-                switch rule.effect {
-                case .deny: denies.append(rule)
-                case .allow: allows.append(rule)
+            // Indexing in place rather than `for rule in rules` avoids copying
+            // (and retaining the strings of) every rule that does not match.
+            for index in rules.indices where rules[index].kind == .tap
+                && rules[index].subject.matches(identity) && rules[index].target.matches(tap.bridge) {
+                switch rules[index].effect {
+                case .deny: denies.append(rules[index])
+                case .allow: allows.append(rules[index])
                 }
             }
             if !denies.isEmpty { return .denied(by: denies) }

@@ -124,11 +124,6 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
         nodes[path] = node
     }
 
-    /// Removes `path` (and nothing below it).
-    public func remove(_ path: String) {
-        nodes[path] = nil
-    }
-
     public func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata {
         guard let node = nodes[path] else { throw FileSystemError(.notFound) }
         return node.metadata

@@ -33,6 +33,7 @@ public struct Glob: Sendable, Equatable {
         let bytes = Array(pattern.utf8)
         guard !bytes.isEmpty else { throw GlobSyntaxError(offset: 0, message: "empty glob pattern") }
         var elements: [Element] = []
+        elements.reserveCapacity(bytes.count)
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]

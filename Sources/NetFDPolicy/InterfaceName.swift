@@ -22,12 +22,10 @@ public struct InterfaceName: Hashable, Sendable, CustomStringConvertible {
         if length == 0 { throw .empty }
         if length > Self.maximumLength { throw .tooLong(name: text, length: length) }
         if text == "." || text == ".." { throw .reserved(name: text) }
-        var offset = 1
-        for scalar in text.unicodeScalars {
-            guard scalar.isASCII, Self.isNameByte(UInt8(scalar.value)) else {
-                throw .invalidCharacter(name: text, character: scalar, offset: offset)
-            }
-            offset += 1
+        if let offset = text.utf8.firstIndex(where: { !Self.isNameByte($0) }) {
+            // Every byte before `offset` is ASCII, so it starts a scalar.
+            let character = text.unicodeScalars[offset]
+            throw .invalidCharacter(name: text, character: character, offset: text.utf8.distance(from: text.utf8.startIndex, to: offset) + 1)
         }
         if text.utf8.first == UInt8(ascii: "-") { throw .leadingDash(name: text) }
         value = text

@@ -122,14 +122,16 @@ struct Parser {
     /// The numeric ID `token` spells, or nil if it is a name.
     /// - Throws: if it is signed or does not fit in 32 bits.
     private func number(_ token: Token, _ line: Line, what: String) throws(PolicyDiagnostic) -> UInt32? {
-        var digits = Substring(token.text)
-        let signed = digits.first == "-" || digits.first == "+"
+        var digits = token.text.utf8[...]
+        let signed = digits.first == UInt8(ascii: "-") || digits.first == UInt8(ascii: "+")
         if signed { digits = digits.dropFirst() }
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        guard !signed, let value = UInt32(digits) else {
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        var value: UInt64 = 0
+        for digit in digits where value <= UInt64(UInt32.max) { value = value * 10 + UInt64(digit - UInt8(ascii: "0")) }
+        guard !signed, value <= UInt64(UInt32.max) else {
             throw line.error(at: token, "\(what) \(quoted(token.text)) is not an unsigned 32-bit decimal number")
         }
-        return value
+        return UInt32(value)
     }
 
     /// Parses the kind; only `tap` is supported, the reserved kinds are errors.
@@ -163,7 +165,7 @@ struct Parser {
         if text == "all" { return .any }
         // Quoted words have the quote before the text.
         let textColumnOffset = token.end - token.start == text.utf8.count ? 0 : 1
-        if allowGlob, text.hasPrefix("glob:") {
+        if allowGlob, text.utf8.starts(with: "glob:".utf8) {
             do throws(GlobSyntaxError) {
                 return .glob(try Glob(String(text.dropFirst(5))))
             } catch {
@@ -187,30 +189,29 @@ struct Parser {
     /// Parses the `key=value` options; a deny rule may have none.
     private func options(_ line: inout Line, effect: Rule.Effect) throws(PolicyDiagnostic) -> RuleOptions {
         var options = RuleOptions()
-        var seen: Set<Substring> = []
+        var seenVnetHeader = false
         while let word = line.next() {
-            guard let equals = word.text.firstIndex(of: "=") else {
+            guard let equals = word.text.utf8.firstIndex(of: UInt8(ascii: "=")) else {
                 throw line.error(at: word, "unexpected \(quoted(word.text)) after the rule")
             }
             guard effect == .allow else {
                 throw line.error(at: word, "deny rules take no options; a deny refuses the whole request")
             }
-            let key = word.text[..<equals], value = word.text[word.text.index(after: equals)...]
-            guard seen.insert(key).inserted else {
-                throw line.error(at: word, "option \(quoted(String(key))) is given more than once")
-            }
+            let key = String(word.text[..<equals]), value = word.text[word.text.index(after: equals)...]
             switch key {
             case "vnet-hdr":
+                guard !seenVnetHeader else { throw line.error(at: word, "option \(quoted(key)) is given more than once") }
+                seenVnetHeader = true
                 switch value {
                 case "yes": options.vnetHeader = true
                 case "no": options.vnetHeader = false
                 default:
                     throw line.error(at: word, plus: key.utf8.count + 1, "expected \"yes\" or \"no\" after \"vnet-hdr=\", found \(quoted(String(value)))")
                 }
-            case _ where Self.reservedOptions.contains(String(key)):
-                throw line.error(at: word, "option \(quoted(String(key))) is not supported by this version of netfd (supported: vnet-hdr)")
+            case _ where Self.reservedOptions.contains(key):
+                throw line.error(at: word, "option \(quoted(key)) is not supported by this version of netfd (supported: vnet-hdr)")
             default:
-                throw line.error(at: word, "unknown option \(quoted(String(key))); valid options for tap rules: vnet-hdr")
+                throw line.error(at: word, "unknown option \(quoted(key)); valid options for tap rules: vnet-hdr")
             }
         }
         return options
@@ -242,9 +243,10 @@ private struct Line {
     }
 
     /// Consumes the next token; at end of line throws "expected WHAT, found end of line".
-    mutating func expect(_ what: String) throws(PolicyDiagnostic) -> Token {
+    /// `what` is an autoclosure so that the message costs nothing on success.
+    mutating func expect(_ what: @autoclosure () -> String) throws(PolicyDiagnostic) -> Token {
         guard let token = next() else {
-            throw PolicyDiagnostic(at: endLocation, "expected \(what), found end of line")
+            throw PolicyDiagnostic(at: endLocation, "expected \(what()), found end of line")
         }
         return token
     }

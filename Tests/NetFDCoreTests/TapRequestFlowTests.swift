@@ -116,6 +116,11 @@ final class TapRequestFlowTests: XCTestCase {
             XCTAssertEqual(error as? HelperFailure, .kernel("could not create a tap: Device or resource busy; nothing was left behind"))
         }
         XCTAssertEqual(kernel.liveTaps, [])
+        kernel.failure = (.create, .permissionDenied)
+        XCTAssertThrowsError(try flow("allow any tap bridge br0\n").serve(try arguments())) { error in
+            XCTAssertEqual(error as? HelperFailure, .kernel(
+                "could not create a tap: /dev/net/tun is not accessible to uid 1000 (udev makes it mode 0666); nothing was left behind"))
+        }
     }
 
     func testHandoffFailureRollsBack() throws {
