@@ -39,6 +39,7 @@ public struct CheckReport: Equatable {
     /// plus every `--group`.
     static func resolveIdentity(_ arguments: CheckArguments, users: any UserDirectory,
                                 caller: Identity) throws(HelperFailure) -> Identity {
+        let extraGroups = try resolveGroups(arguments.groups, users: users)
         var identity = caller
         if let user = arguments.user {
             let uid: UInt32
@@ -46,18 +47,26 @@ public struct CheckReport: Equatable {
                 guard let found = users.userID(named: user) else { throw .usage("unknown user \(quoted(user))") }
                 uid = found
             }
-            guard let gid = users.primaryGroup(ofUserID: uid) else {
-                throw .usage("uid \(uid) has no entry in /etc/passwd; name its groups with --group")
+            // A uid without a passwd entry takes its primary group from the first --group.
+            guard let gid = users.primaryGroup(ofUserID: uid) ?? extraGroups.first else {
+                throw .usage("uid \(uid) has no entry in /etc/passwd; give its primary group with --group")
             }
             let name = users.userName(forID: uid) ?? ""
             identity = Identity(uid: uid, gid: gid, supplementaryGroups: users.supplementaryGroups(ofUser: name))
         }
-        for group in arguments.groups {
-            if let number = UInt32(group) { identity.supplementaryGroups.append(number); continue }
-            guard let gid = users.groupID(named: group) else { throw .usage("unknown group \(quoted(group))") }
-            identity.supplementaryGroups.append(gid)
-        }
+        identity.supplementaryGroups += extraGroups
         return identity
+    }
+
+    /// `--group` values as gids: numbers as given, names through the group database.
+    static func resolveGroups(_ groups: [String], users: any UserDirectory) throws(HelperFailure) -> [UInt32] {
+        var gids: [UInt32] = []
+        for group in groups {
+            if let number = UInt32(group) { gids.append(number); continue }
+            guard let gid = users.groupID(named: group) else { throw .usage("unknown group \(quoted(group))") }
+            gids.append(gid)
+        }
+        return gids
     }
 
     /// `uid 1000 (alice), gid 1000 (alice), groups 998 (kvm)`

@@ -1,6 +1,6 @@
 // SyscallAllowList.swift - the one place that says which syscalls the helper may make once it is
 // confined. Anything else kills the process (SECCOMP_RET_KILL_PROCESS). Each entry names the code
-// that needs it; netfd-helper(8) lists the same table (`netfd-helper --syscalls` prints it).
+// that needs it; netfd-helper(8) lists the same table.
 import CNetFD
 import NetFDSystem
 

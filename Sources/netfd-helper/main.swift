@@ -35,6 +35,9 @@ func fail(_ failure: HelperFailure) -> Never {
 
 // 1. Confine. Only constants are used here: argv, the environment and files are untouched.
 ProcessHygiene.clearEnvironment()
+if geteuid() != getuid() || getegid() != getgid() {
+    fail(.confinement("refusing to run setuid or setgid; install with file capabilities: setcap cap_net_admin,cap_setpcap=ep"))
+}
 let holdsNetAdmin: Bool
 do {
     holdsNetAdmin = try Confinement.limitCapabilities(to: [.netAdmin]) && Confinement.has(.netAdmin)
@@ -87,11 +90,11 @@ case .bridgeHelper(let arguments):
     } catch {
         fail(.confinement("could not close inherited descriptors: \(error)"))
     }
+    guard holdsNetAdmin else {
+        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(CommandLine.arguments[0]))"))
+    }
     let policy = loadPolicy(arguments.policyPath)
     // 4. Decide, create, configure, hand over; TapRequestFlow rolls back on any failure.
-    guard holdsNetAdmin else {
-        fail(.confinement("netfd-helper lacks CAP_NET_ADMIN; install it with: setcap cap_net_admin,cap_setpcap=ep \(quoted(CommandLine.arguments[0]))"))
-    }
     let userName = users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
     do {
         let kernel = try LinuxTapKernel()

@@ -43,6 +43,11 @@ final class CheckReportTests: XCTestCase {
     func testDefaultDenyForTheCallerAndExtraGroups() throws {
         XCTAssertTrue(try check("tap", "br0").text.hasSuffix("for uid 1001 (bob), gid 1001 (bob)\ndecision: deny (no rule allows it; netfd denies by default)\n"))
         XCTAssertEqual(try check("--group", "kvm", "tap", "br0").exitCode, 0)
+        // A uid without a passwd entry: its primary group comes from --group.
+        XCTAssertTrue(try check("--user", "4242", "--group", "4242", "tap", "br0").text.contains("for uid 4242, gid 4242\n"))
+        XCTAssertThrowsError(try check("--user", "4242", "tap", "br0")) { error in
+            XCTAssertEqual(error as? HelperFailure, .usage("uid 4242 has no entry in /etc/passwd; give its primary group with --group"))
+        }
         XCTAssertThrowsError(try check("--user", "nobody-here", "tap", "br0")) { error in
             XCTAssertEqual(error as? HelperFailure, .usage(#"unknown user "nobody-here""#))
         }

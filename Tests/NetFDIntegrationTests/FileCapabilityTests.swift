@@ -13,6 +13,7 @@ final class FileCapabilityTests: IntegrationTestCase {
     /// The directory overlaid onto /etc for the helper runs of this test.
     var etcExtra: String!
 
+    /// Skips without root or setcap, then builds the fixture and the policy to overlay onto /etc.
     override func setUpWithError() throws {
         // Decide about skipping before the base class creates anything.
         try Integration.requireRoot()

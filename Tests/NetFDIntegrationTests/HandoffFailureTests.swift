@@ -10,7 +10,7 @@ import XCTest
 final class HandoffFailureTests: IntegrationTestCase {
     /// Spawns the helper as root in the namespace with `passing` inherited as --fd, and returns its
     /// exit status and stderr (written to a file in the tree).
-    func runHelper(passing descriptor: Int32, policy: String) throws -> (status: Int32, standardError: String) {
+    func spawnHelper(passing descriptor: Int32, policy: String) throws -> (status: Int32, standardError: String) {
         let invocation = Integration.invocation(helper: helper, in: namespace, policy: policy)
         let argv = invocation.argv(socket: descriptor)
         let errorFile = tree.path("stderr-\(UUID().uuidString)")
@@ -42,7 +42,7 @@ final class HandoffFailureTests: IntegrationTestCase {
         emulatorEnd.close()
         defer { helperEnd.close() }
 
-        let result = try runHelper(passing: helperEnd.descriptor.rawValue, policy: policy)
+        let result = try spawnHelper(passing: helperEnd.descriptor.rawValue, policy: policy)
         XCTAssertEqual(result.status, 7, "stderr: \(result.standardError)")
         XCTAssertTrue(result.standardError.hasPrefix("netfd-helper: could not send "), result.standardError)
         XCTAssertTrue(result.standardError.hasSuffix("; nothing was left behind\n"), result.standardError)
@@ -67,7 +67,7 @@ final class HandoffFailureTests: IntegrationTestCase {
         XCTAssertEqual(fcntl(closedNumber, F_GETFD), -1)
 
         for (label, descriptor) in [("pipe", pipeEnds[1]), ("datagram socket", datagram[1])] {
-            let result = try runHelper(passing: descriptor, policy: policy)
+            let result = try spawnHelper(passing: descriptor, policy: policy)
             XCTAssertEqual(result.status, 1, "\(label): \(result.standardError)")
             XCTAssertEqual(result.standardError,
                            "netfd-helper: --fd=\(descriptor) is not an open unix stream socket\n", label)

@@ -103,8 +103,11 @@ struct IntegrationError: Error, CustomStringConvertible {
 
 /// The outcome of one external command.
 struct CommandOutput {
+    /// The exit status (Foundation's terminationStatus).
     var status: Int32
+    /// Everything the command wrote on stdout.
     var standardOutput: String
+    /// Everything the command wrote on stderr.
     var standardError: String
 }
 

@@ -14,6 +14,7 @@ class IntegrationTestCase: XCTestCase {
     /// The helper under test.
     var helper: String!
 
+    /// Skips without root; otherwise creates the namespace and the policy tree (both removed at teardown).
     override func setUpWithError() throws {
         try super.setUpWithError()
         try Integration.requireRoot()
@@ -22,6 +23,7 @@ class IntegrationTestCase: XCTestCase {
         tree = try PolicyTree(for: self)
     }
 
+    /// Drops the fixture references; the registered teardown blocks already closed and deleted everything.
     override func tearDown() {
         // The teardown blocks registered above delete the namespace and the tree.
         namespace = nil

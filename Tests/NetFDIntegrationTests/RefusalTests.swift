@@ -87,6 +87,15 @@ final class RefusalTests: IntegrationTestCase {
         XCTAssertTrue(message.contains(directory), "the message should name \(directory): \(message)")
     }
 
+    /// A policy path that is a symlink (even to a good file) is refused: exit 2, naming the link.
+    func testSymlinkedPolicyFile() throws {
+        let target = try writePolicy("allow any tap bridge br0\n")
+        let link = tree.path("policy/link.policy")
+        XCTAssertEqual(symlink(target, link), 0)
+        let message = Integration.assertRefused(try refusedRun(policy: link), exitStatus: 2, prefix: "netfd-helper: ")
+        XCTAssertTrue(message.contains(link), "the message should name \(link): \(message)")
+    }
+
     /// A syntax error: exit 2, with FILE:LINE:COL of the offending token.
     func testPolicySyntaxError() throws {
         let policy = try writePolicy("allow any tap bridge br0\nallow any frobnicate bridge br0\n")

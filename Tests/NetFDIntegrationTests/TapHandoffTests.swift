@@ -80,6 +80,13 @@ final class TapHandoffTests: IntegrationTestCase {
         XCTAssertNotNil(try namespace.link(name))
     }
 
+    /// qemu-bridge-helper's bridge.conf form (`allow br0`) is accepted as a policy.
+    func testBridgeConfFormAllows() throws {
+        let policy = try writePolicy("allow br0\n")
+        let tap = try requireSuccess(try runHelper(policy: policy))
+        XCTAssertEqual(try namespace.requireLink(try TunDevice(tap).nameAndFlags().name)["master"] as? String, "br0")
+    }
+
     /// Two requests give two distinct taps on the same bridge, both usable at once.
     func testTwoRequestsGiveTwoTaps() throws {
         let policy = try writePolicy("allow any tap bridge br0\n")
