@@ -53,6 +53,12 @@ do {
 let command: HelperCommand
 do { command = try HelperCommand.parse(Array(CommandLine.arguments.dropFirst())) } catch { fail(error) }
 
+switch command {
+case .help: emit(usage, to: .standardOutput); exit(0)
+case .version: emit(version + "\n", to: .standardOutput); exit(0)
+default: break
+}
+
 // 3. Who is asking (the kernel's word), and what the policy says.
 let credentials: ProcessCredentials
 do { credentials = try ProcessCredentials.current() } catch { fail(.confinement("could not read credentials: \(error)")) }
@@ -70,10 +76,8 @@ func loadPolicy(_ path: String?) -> Policy {
 }
 
 switch command {
-case .help:
-    emit(usage, to: .standardOutput)
-case .version:
-    emit(version + "\n", to: .standardOutput)
+case .help, .version:
+    break   // answered above, before any file was read
 case .check(let arguments):
     do { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
     let policy = loadPolicy(arguments.policyPath)
