@@ -78,3 +78,31 @@ extension UserDatabase {
         return UserDatabase(passwd: contents(passwd), group: contents(group))
     }
 }
+
+/// The system's user database, read from /etc/passwd and /etc/group on the first question only:
+/// a policy of numeric IDs that allows the request never opens either file.
+public final class SystemUserDirectory: UserDirectory {
+    private let passwdPath: String
+    private let groupPath: String
+    private var database: UserDatabase?
+
+    public init(passwd: String = "/etc/passwd", group: String = "/etc/group") {
+        passwdPath = passwd
+        groupPath = group
+    }
+
+    /// The database, read now if this is the first question.
+    private var loaded: UserDatabase {
+        if let database { return database }
+        let database = UserDatabase.system(passwd: passwdPath, group: groupPath)
+        self.database = database
+        return database
+    }
+
+    public func userID(named name: String) -> UInt32? { loaded.userID(named: name) }
+    public func groupID(named name: String) -> UInt32? { loaded.groupID(named: name) }
+    public func userName(forID id: UInt32) -> String? { loaded.userName(forID: id) }
+    public func groupName(forID id: UInt32) -> String? { loaded.groupName(forID: id) }
+    public func primaryGroup(ofUserID id: UInt32) -> UInt32? { loaded.primaryGroup(ofUserID: id) }
+    public func supplementaryGroups(ofUser name: String) -> [UInt32] { loaded.supplementaryGroups(ofUser: name) }
+}

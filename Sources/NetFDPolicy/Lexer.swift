@@ -1,13 +1,33 @@
 /// A word of a policy line: a run of non-blank bytes or a double-quoted string.
+///
+/// A token is a slice of the file's bytes (or of its unescaped copy, if quoted), not a String:
+/// a 10,000-rule policy is lexed without creating a String per word.
 struct Token {
-    /// The word, with quotes removed and `\"`, `\\` unescaped.
-    var text: String
+    /// The word's UTF-8 bytes, with quotes removed and `\"`, `\\` unescaped.
+    var bytes: ArraySlice<UInt8>
     /// Byte offset of the first byte (the opening quote, if quoted) in the file.
     var start: Int
     /// Byte offset just past the last byte (the closing quote, if quoted).
     var end: Int
     /// 1-based byte column of `start`.
     var column: Int
+
+    /// The word as a String (for names, paths and messages).
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Whether the word is exactly `word` (an ASCII keyword), compared byte by byte.
+    func `is`(_ word: StaticString) -> Bool {
+        guard bytes.count == word.utf8CodeUnitCount else { return false }
+        var keyword = word.utf8Start
+        for byte in bytes {
+            guard byte == keyword.pointee else { return false }
+            keyword += 1
+        }
+        return true
+    }
+
+    /// Whether the word contains `byte`.
+    func contains(_ byte: UInt8) -> Bool { bytes.contains(byte) }
 }
 
 /// Splits a policy file into lines of tokens, working on UTF-8 bytes.
@@ -102,9 +122,9 @@ struct Lexer {
         return true
     }
 
-    /// The source text from the start of `first` to the end of `last`.
-    func text(from first: Token, through last: Token) -> String {
-        String(decoding: bytes[first.start..<last.end], as: UTF8.self)
+    /// The source bytes from the start of `first` to the end of `last`.
+    func source(from first: Token, through last: Token) -> ArraySlice<UInt8> {
+        bytes[first.start..<last.end]
     }
 
     /// Whether `index` is the end of a line: a newline or the end of input.
@@ -125,12 +145,15 @@ struct Lexer {
     /// Lexes an unquoted word starting at `start`.
     private func word(at start: Int, lineStart: Int) throws(PolicyDiagnostic) -> Token {
         var index = start
-        while !isTokenEnd(index) {
+        while index < bytes.count {
+            let byte = bytes[index]
+            // Fast path: printable ASCII and UTF-8 (validated already) continue the word.
+            if byte > 0x20 && byte != 0x7F { index += 1; continue }
+            if isTokenEnd(index) { break }
             try rejectControlCharacter(at: index, lineStart: lineStart)
             index += 1
         }
-        return Token(text: String(decoding: bytes[start..<index], as: UTF8.self),
-                     start: start, end: index, column: start - lineStart + 1)
+        return Token(bytes: bytes[start..<index], start: start, end: index, column: start - lineStart + 1)
     }
 
     /// Lexes a double-quoted string whose opening quote is at `start`.
@@ -159,7 +182,7 @@ struct Lexer {
         guard isTokenEnd(end) || bytes[end] == UInt8(ascii: "#") else {
             throw error(at: end, lineStart: lineStart, "expected a blank after the closing quote")
         }
-        return Token(text: String(decoding: text, as: UTF8.self), start: start, end: end, column: start - lineStart + 1)
+        return Token(bytes: text[...], start: start, end: end, column: start - lineStart + 1)
     }
 
     /// Throws if the byte at `index` is an ASCII control character.

@@ -64,7 +64,11 @@ func normalizedPath(_ path: String) -> String {
         default: components.append(component)
         }
     }
-    return "/" + components.joined(separator: "/")
+    // A loop, not joined(separator:): the generic stdlib join instantiates metadata at run time,
+    // which costs the helper a scan of every protocol conformance in the binary.
+    var path = ""
+    for component in components { path += "/" + component }
+    return path.isEmpty ? "/" : path
 }
 
 /// The directory containing normalised absolute `path` ("/" for "/x").

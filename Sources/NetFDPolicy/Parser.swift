@@ -43,27 +43,25 @@ struct Parser {
     /// Parses the statement on `line`, which has at least one token.
     private mutating func statement(_ line: inout Line, lexer: Lexer) throws(PolicyDiagnostic) -> Statement {
         let keyword = line.next()!
-        switch keyword.text {
-        case "include":
+        if keyword.is("include") {
             let path = try line.expect("a path after \"include\"")
             guard !path.text.isEmpty else { throw line.error(at: path, "empty include path") }
             try line.expectEnd("after the include path")
             return .include(path: path.text, location: line.location(of: path))
-        case "set":
-            return try setting(&line)
-        case "allow", "deny":
-            let effect: Rule.Effect = keyword.text == "allow" ? .allow : .deny
-            let text = lexer.text(from: keyword, through: line.tokens[line.tokens.count - 1])
-            return .rule(try rule(effect, &line, text: text, location: line.location(of: keyword)))
-        default:
+        }
+        if keyword.is("set") { return try setting(&line) }
+        let allow = keyword.is("allow")
+        guard allow || keyword.is("deny") else {
             throw line.error(at: keyword, "unknown statement \(quoted(keyword.text)); expected \"allow\", \"deny\", \"include\" or \"set\"")
         }
+        let source = lexer.source(from: keyword, through: line.tokens[line.tokens.count - 1])
+        return .rule(try rule(allow ? .allow : .deny, &line, source: source, location: line.location(of: keyword)))
     }
 
     /// Parses `set NAME VALUE`; `set` has been consumed.
     private func setting(_ line: inout Line) throws(PolicyDiagnostic) -> Statement {
         let name = try line.expect("a setting name after \"set\" (settings: tap-prefix)")
-        guard name.text == "tap-prefix" else {
+        guard name.is("tap-prefix") else {
             throw line.error(at: name, "unknown setting \(quoted(name.text)); known settings: tap-prefix")
         }
         let value = try line.expect("a name prefix after \"tap-prefix\"")
@@ -82,47 +80,45 @@ struct Parser {
     }
 
     /// Parses the rest of an `allow`/`deny` statement; the effect word has been consumed.
-    private mutating func rule(_ effect: Rule.Effect, _ line: inout Line, text: String, location: SourceLocation) throws(PolicyDiagnostic) -> Rule {
+    private mutating func rule(_ effect: Rule.Effect, _ line: inout Line, source: ArraySlice<UInt8>, location: SourceLocation) throws(PolicyDiagnostic) -> Rule {
         // Exactly two tokens is qemu-bridge-helper's bridge.conf form, so
         // `allow user` means the bridge named "user", as it does for qemu.
         if line.tokens.count == 2 {
             let target = try namePattern(line.next()!, line, allowGlob: false)
-            return Rule(effect: effect, subject: .anyone, kind: .tap, target: target, location: location, text: text)
+            return Rule(effect: effect, subject: .anyone, kind: .tap, target: target, location: location, source: source)
         }
         let subject = try self.subject(&line, effect: effect)
         let kind = try self.kind(&line)
         let target = try tapTarget(&line)
         let options = try self.options(&line, effect: effect)
-        return Rule(effect: effect, subject: subject, kind: kind, target: target, options: options, location: location, text: text)
+        return Rule(effect: effect, subject: subject, kind: kind, target: target, options: options, location: location, source: source)
     }
 
     /// Parses `user NAME|UID`, `group NAME|GID` or `any`.
     private mutating func subject(_ line: inout Line, effect: Rule.Effect) throws(PolicyDiagnostic) -> Subject {
         let word = try line.expect("a bridge name or a subject (user, group or any) after \"\(effect.rawValue)\"")
-        switch word.text {
-        case "any":
-            return .anyone
-        case "user":
+        if word.is("any") { return .anyone }
+        if word.is("user") {
             let name = try line.expect("a user name or number after \"user\"")
             if let uid = try number(name, line, what: "user ID") { return .user(uid) }
             if let uid = users.userID(named: name.text) { return .user(uid) }
             warnings.append(line.error(at: name, "unknown user \(quoted(name.text)); the rule matches nobody"))
             return .unknownUser(name.text)
-        case "group":
+        }
+        if word.is("group") {
             let name = try line.expect("a group name or number after \"group\"")
             if let gid = try number(name, line, what: "group ID") { return .group(gid) }
             if let gid = users.groupID(named: name.text) { return .group(gid) }
             warnings.append(line.error(at: name, "unknown group \(quoted(name.text)); the rule matches nobody"))
             return .unknownGroup(name.text)
-        default:
-            throw line.error(at: word, "expected \"user\", \"group\" or \"any\" after \"\(effect.rawValue)\", found \(quoted(word.text))")
         }
+        throw line.error(at: word, "expected \"user\", \"group\" or \"any\" after \"\(effect.rawValue)\", found \(quoted(word.text))")
     }
 
     /// The numeric ID `token` spells, or nil if it is a name.
     /// - Throws: if it is signed or does not fit in 32 bits.
     private func number(_ token: Token, _ line: Line, what: String) throws(PolicyDiagnostic) -> UInt32? {
-        var digits = token.text.utf8[...]
+        var digits = token.bytes
         let signed = digits.first == UInt8(ascii: "-") || digits.first == UInt8(ascii: "+")
         if signed { digits = digits.dropFirst() }
         guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
@@ -137,7 +133,7 @@ struct Parser {
     /// Parses the kind; only `tap` is supported, the reserved kinds are errors.
     private func kind(_ line: inout Line) throws(PolicyDiagnostic) -> RuleKind {
         let word = try line.expect("a kind (tap) after the subject")
-        if let kind = RuleKind(rawValue: word.text) { return kind }
+        if word.is("tap") { return .tap }
         if RuleKind.reserved.contains(word.text) {
             throw line.error(at: word, "kind \(quoted(word.text)) is not supported by this version of netfd (supported: tap)")
         }
@@ -146,23 +142,20 @@ struct Parser {
 
     /// Parses the optional `bridge PATTERN` of a tap rule; absent means any bridge.
     private func tapTarget(_ line: inout Line) throws(PolicyDiagnostic) -> NamePattern {
-        guard let word = line.peek(), !word.text.utf8.contains(UInt8(ascii: "=")) else { return .any }
-        switch word.text {
-        case "bridge":
+        guard let word = line.peek(), !word.contains(UInt8(ascii: "=")) else { return .any }
+        if word.is("bridge") {
             _ = line.next()
             return try namePattern(try line.expect("a bridge name, glob:PATTERN or \"all\" after \"bridge\""), line, allowGlob: true)
-        case "link":
-            throw line.error(at: word, "tap rules take \"bridge\", not \"link\"")
-        default:
-            throw line.error(at: word, "expected \"bridge\" after kind \"tap\", found \(quoted(word.text))")
         }
+        if word.is("link") { throw line.error(at: word, "tap rules take \"bridge\", not \"link\"") }
+        throw line.error(at: word, "expected \"bridge\" after kind \"tap\", found \(quoted(word.text))")
     }
 
     /// Parses an interface name pattern: `all`, `glob:PATTERN` (when
     /// `allowGlob`) or an exact, validated name.
     private func namePattern(_ token: Token, _ line: Line, allowGlob: Bool) throws(PolicyDiagnostic) -> NamePattern {
+        if token.is("all") { return .any }
         let text = token.text
-        if text == "all" { return .any }
         // Quoted words have the quote before the text.
         let textColumnOffset = token.end - token.start == text.utf8.count ? 0 : 1
         if allowGlob, text.utf8.starts(with: "glob:".utf8) {
@@ -191,13 +184,14 @@ struct Parser {
         var options = RuleOptions()
         var seenVnetHeader = false
         while let word = line.next() {
-            guard let equals = word.text.utf8.firstIndex(of: UInt8(ascii: "=")) else {
-                throw line.error(at: word, "unexpected \(quoted(word.text)) after the rule")
+            let text = word.text
+            guard let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) else {
+                throw line.error(at: word, "unexpected \(quoted(text)) after the rule")
             }
             guard effect == .allow else {
                 throw line.error(at: word, "deny rules take no options; a deny refuses the whole request")
             }
-            let key = String(word.text[..<equals]), value = word.text[word.text.index(after: equals)...]
+            let key = String(text[..<equals]), value = text[text.index(after: equals)...]
             switch key {
             case "vnet-hdr":
                 guard !seenVnetHeader else { throw line.error(at: word, "option \(quoted(key)) is given more than once") }

@@ -18,18 +18,35 @@ public struct Rule: Sendable, Equatable {
     /// Where the rule starts (its first token).
     public var location: SourceLocation
     /// The statement as written, trimmed, without its comment.
-    public var text: String
+    public var text: String {
+        get { String(decoding: source, as: UTF8.self) }
+        set { source = Array(newValue.utf8)[...] }
+    }
+    /// `text`'s bytes, a slice of the policy file: no String per rule until one is asked for.
+    var source: ArraySlice<UInt8>
 
     /// Creates a rule.
     public init(effect: Effect, subject: Subject, kind: RuleKind, target: NamePattern,
                 options: RuleOptions = RuleOptions(), location: SourceLocation, text: String) {
+        self.init(effect: effect, subject: subject, kind: kind, target: target, options: options,
+                  location: location, source: Array(text.utf8)[...])
+    }
+
+    /// Creates a rule whose text is `source`.
+    init(effect: Effect, subject: Subject, kind: RuleKind, target: NamePattern,
+         options: RuleOptions = RuleOptions(), location: SourceLocation, source: ArraySlice<UInt8>) {
         self.effect = effect
         self.subject = subject
         self.kind = kind
         self.target = target
         self.options = options
         self.location = location
-        self.text = text
+        self.source = source
+    }
+
+    public static func == (lhs: Rule, rhs: Rule) -> Bool {
+        lhs.effect == rhs.effect && lhs.subject == rhs.subject && lhs.kind == rhs.kind && lhs.target == rhs.target
+            && lhs.options == rhs.options && lhs.location == rhs.location && lhs.source.elementsEqual(rhs.source)
     }
 }
 

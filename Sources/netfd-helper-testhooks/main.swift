@@ -1,0 +1,1 @@
+../netfd-helper/main.swift
