@@ -35,10 +35,11 @@ public enum HelperCommand: Equatable, Sendable {
     public static func parse(_ arguments: [String]) throws(HelperFailure) -> HelperCommand {
         if arguments.first == "check" { return .check(try parseCheck(arguments.dropFirst())) }
         var socket: Int32?, bridge: InterfaceName?, useVnet = false, policy: String?
-        var seen = Set<String>()
+        var seen: [String] = []   // an array: four options at most, and no hashing at start-up
         for argument in arguments {
             let (name, value) = splitOption(argument)
-            guard seen.insert(name).inserted else { throw .usage("\(name) given twice") }
+            guard !seen.contains(name) else { throw .usage("\(name) given twice") }
+            seen.append(name)
             switch (name, value) {
             case ("--help", nil), ("-h", nil): return .help
             case ("--version", nil): return .version
@@ -101,8 +102,9 @@ public enum HelperCommand: Equatable, Sendable {
 
     /// Splits `--name=value` at the first "="; other arguments have no value.
     static func splitOption(_ argument: String) -> (String, String?) {
-        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
-        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+        let bytes = argument.utf8   // bytes, not Characters: no grapheme breaking in the helper
+        guard bytes.starts(with: "--".utf8), let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[bytes.index(after: equals)...]))
     }
 
     /// `--fd`: plain decimal digits, no sign, no leading zeros, fits Int32, and not 0/1/2.
@@ -122,8 +124,41 @@ public enum HelperCommand: Equatable, Sendable {
         do {
             return try InterfaceName(validating: text)
         } catch {
-            throw .usage("invalid \(option): \(error)")
+            // netfd-helper(8): names from the command line are shown with non-ASCII bytes escaped.
+            // InterfaceNameError quotes like the policy language, which shows printable Unicode as is.
+            guard text.utf8.contains(where: { $0 >= 0x80 }) else { throw .usage("invalid \(option): \(error)") }
+            throw .usage("invalid \(option): \(describeEscapingBytes(error))")
         }
+    }
+
+    /// `error`'s text with the name and character quoted by `quoted` (non-ASCII bytes as \xNN).
+    static func describeEscapingBytes(_ error: InterfaceNameError) -> String {
+        switch error {
+        case .empty:
+            return error.description
+        case let .tooLong(name, length):
+            return "interface name \(quoted(name)) is \(length) bytes long; the limit is \(InterfaceName.maximumLength) bytes (names are never truncated)"
+        case let .reserved(name):
+            return "interface name \(quoted(name)) is not allowed"
+        case let .invalidCharacter(name, character, offset):
+            return "interface name \(quoted(name)) contains \(quoted(String(Character(character)))) at offset \(offset); only A-Z a-z 0-9 . _ + - are allowed"
+        case let .leadingDash(name):
+            return "interface name \(quoted(name)) must not start with \"-\""
+        }
+    }
+
+    /// argv (without argv[0]) as strings. An argument that is not valid UTF-8 is refused, not
+    /// repaired: CommandLine.arguments replaces bad bytes with U+FFFD, so a repaired --policy path
+    /// would name another file and a repaired name would be reported with bytes nobody typed.
+    public static func decodeArguments(_ arguments: [[UInt8]]) throws(HelperFailure) -> [String] {
+        var decoded: [String] = []
+        for bytes in arguments {
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw .usage("argument \(quoted(bytes: bytes)) is not valid UTF-8")
+            }
+            decoded.append(text)
+        }
+        return decoded
     }
 
     static func parsePolicyPath(_ text: String) throws(HelperFailure) -> String {
@@ -134,8 +169,13 @@ public enum HelperCommand: Equatable, Sendable {
 
 /// `text` in double quotes with control and non-ASCII bytes escaped, so a refusal is one clean line.
 public func quoted(_ text: String) -> String {
+    quoted(bytes: Array(text.utf8))
+}
+
+/// `bytes` in double quotes with control and non-ASCII bytes escaped (for arguments that are not UTF-8).
+public func quoted(bytes: [UInt8]) -> String {
     var out = "\""
-    for byte in text.utf8 {
+    for byte in bytes {
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += "\\" + String(UnicodeScalar(byte))
         case 0x20..<0x7f: out.unicodeScalars.append(UnicodeScalar(byte))

@@ -10,21 +10,40 @@ public struct TapRequestFlow {
     public let policy: Policy
     public let kernel: any TapKernel
     public let caller: Identity
-    /// How refusals name the caller, e.g. `user alice (uid 1000)`.
-    public let callerName: String
+    /// How refusals name the caller, e.g. `user alice (uid 1000)`; asked for only on a refusal,
+    /// so an allowed request never reads the user database.
+    public let callerName: () -> String
 
-    public init(policy: Policy, kernel: any TapKernel, caller: Identity, callerName: String) {
+    public init(policy: Policy, kernel: any TapKernel, caller: Identity, callerName: @escaping @autoclosure () -> String) {
         self.policy = policy
         self.kernel = kernel
         self.caller = caller
         self.callerName = callerName
     }
 
+    /// The points a request passes once the tap exists, in order. Named as in netfd-helper(8)'s
+    /// rollback description and in the test build's NETFD_TEST_HOOK.
+    public enum Step: String, CaseIterable, Sendable {
+        case tapCreated = "tap-created"
+        case restricted, configured, enslaved, up
+        case beforeHandoff = "before-handoff"
+        /// Sent; the helper's own descriptor is not closed yet.
+        case afterHandoff = "after-handoff"
+    }
+
+    /// Called as a request passes each `Step`. Always nil in netfd-helper: only the test build
+    /// (netfd-helper-testhooks, main.swift under NETFD_TEST_HOOKS) sets it, to pause or fault there.
+    nonisolated(unsafe) public static var stepObserver: ((Step) -> Void)?
+
     /// Runs the request. Returns what was handed over (the helper's descriptor is already closed).
     public func serve(_ arguments: BridgeHelperArguments) throws(HelperFailure) -> CreatedTap {
         let socket = FileDescriptor(rawValue: arguments.socket)
         guard UnixSocket.isUnixStream(socket) else {
             throw .usage("--fd=\(arguments.socket) is not an open unix stream socket")
+        }
+        // A listening or never-connected socket would fail only at sendmsg, after the tap was made.
+        guard UnixSocket.isConnected(socket) else {
+            throw .usage("--fd=\(arguments.socket) is a unix stream socket that is not connected")
         }
         let request = TapRequest(bridge: arguments.bridge, vnetHeader: arguments.useVnetHeader)
         let grant = try authorize(request)
@@ -39,20 +58,27 @@ public struct TapRequestFlow {
         } catch {
             throw .kernel("create a tap", error)
         }
+        Self.stepObserver?(.tapCreated)
         do throws(HelperFailure) {
             try perform("restrict \(tap.name) to uid \(caller.uid)") { () throws(Errno) in
                 try kernel.restrict(tap, toUser: caller.uid, group: caller.gid)
             }
+            Self.stepObserver?(.restricted)
             try perform("set MTU and MAC of \(tap.name)") { () throws(Errno) in
                 try kernel.configure(tap, mtu: bridge.mtu, address: Self.hostSideAddress(tap.address))
             }
+            Self.stepObserver?(.configured)
             try perform("add \(tap.name) to bridge \(bridge.name)") { () throws(Errno) in try kernel.enslave(tap, to: bridge) }
+            Self.stepObserver?(.enslaved)
             try perform("bring \(tap.name) up") { () throws(Errno) in try kernel.bringUp(tap) }
+            Self.stepObserver?(.up)
+            Self.stepObserver?(.beforeHandoff)
             do {
                 try UnixSocket(socket).send(tap.descriptor)
             } catch {
                 throw HelperFailure.handoff("could not send \(tap.name) on --fd=\(arguments.socket): \(error); nothing was left behind")
             }
+            Self.stepObserver?(.afterHandoff)
         } catch {
             kernel.close(tap)
             throw error
@@ -66,15 +92,15 @@ public struct TapRequestFlow {
 
     /// The policy's verdict as a grant, or the refusal naming the deciding rule(s).
     func authorize(_ request: TapRequest) throws(HelperFailure) -> Grant {
-        let what = "tap on bridge \(request.bridge) for \(callerName)"
+        func what() -> String { "tap on bridge \(request.bridge) for \(callerName())" }
         switch policy.decide(.tap(request), for: caller) {
         case .allowed(let grant, _):
             return grant
         case .denied(let rules):
             let first = rules[0]
-            throw .denied("refused \(what): denied by \(first.location.file):\(first.location.line) (\(first.text))")
+            throw .denied("refused \(what()): denied by \(first.location.file):\(first.location.line) (\(first.text))")
         case .notAllowed:
-            throw .denied("refused \(what): no rule in \(policy.files.first ?? "the policy") allows it")
+            throw .denied("refused \(what()): no rule in \(policy.files.first ?? "the policy") allows it")
         }
     }
 
@@ -94,8 +120,9 @@ public struct TapRequestFlow {
     }
 
     /// Runs one kernel step, turning its errno into a `.kernel` failure naming the step.
-    func perform(_ step: String, _ body: () throws(Errno) -> Void) throws(HelperFailure) {
-        do { try body() } catch { throw .kernel(step, error) }
+    /// `step` is an autoclosure: the description is built only if the step fails.
+    func perform(_ step: @autoclosure () -> String, _ body: () throws(Errno) -> Void) throws(HelperFailure) {
+        do { try body() } catch { throw .kernel(step(), error) }
     }
 
     /// The host side's MAC: the kernel's random address with the first byte 0xfe, so it is never

@@ -56,19 +56,29 @@ public struct PolicyLoader {
 /// Lexical ".." is sound here only because every directory on the way is
 /// checked with lstat and symlinks are refused.
 func normalizedPath(_ path: String) -> String {
+    // Byte-wise, with no split(), Set or joined(): each generic stdlib facility the helper touches
+    // costs it resident pages (see README, Performance).
     var components: [Substring] = []
-    for component in path.split(separator: "/") {
-        switch component {
-        case ".": continue
-        case "..": _ = components.popLast()
-        default: components.append(component)
-        }
+    let utf8 = path.utf8
+    var start = utf8.startIndex
+    func endComponent(at end: String.Index) {
+        let component = path[start..<end]
+        if component.utf8.isEmpty || component.utf8.elementsEqual(".".utf8) { return }
+        if component.utf8.elementsEqual("..".utf8) { _ = components.popLast(); return }
+        components.append(component)
     }
-    // A loop, not joined(separator:): the generic stdlib join instantiates metadata at run time,
-    // which costs the helper a scan of every protocol conformance in the binary.
-    var path = ""
-    for component in components { path += "/" + component }
-    return path.isEmpty ? "/" : path
+    var index = start
+    while index != utf8.endIndex {
+        if utf8[index] == UInt8(ascii: "/") {
+            endComponent(at: index)
+            start = utf8.index(after: index)
+        }
+        index = utf8.index(after: index)
+    }
+    endComponent(at: utf8.endIndex)
+    var normalized = ""
+    for component in components { normalized += "/" + component }
+    return normalized.isEmpty ? "/" : normalized
 }
 
 /// The directory containing normalised absolute `path` ("/" for "/x").
@@ -80,7 +90,7 @@ func parentDirectory(of path: String) -> String {
 /// State of one `load(path:)` call.
 private struct LoadSession {
     /// A file's identity across paths and hard links.
-    struct FileIdentity: Hashable {
+    struct FileIdentity: Equatable {
         var device: UInt64
         var inode: UInt64
     }
@@ -96,9 +106,11 @@ private struct LoadSession {
     var rules: [Rule] = []
     var warnings: [PolicyDiagnostic] = []
     var tapPrefix: (value: String, location: SourceLocation)?
-    private var loadedPaths: Set<String> = []
-    private var loadedIdentities: Set<FileIdentity> = []
-    private var trustedDirectories: Set<String> = []
+    // Arrays, not Sets: a load reads a handful of files and directories (at most the include
+    // limits allow), and linear search keeps hashing out of the helper's start-up.
+    private var loadedPaths: [String] = []
+    private var loadedIdentities: [FileIdentity] = []
+    private var trustedDirectories: [String] = []
 
     init(loader: PolicyLoader) {
         self.loader = loader
@@ -178,8 +190,8 @@ private struct LoadSession {
             throw problem(path, at: site, "more than \(limits.maximumFiles) policy files")
         }
         files.append(path)
-        loadedPaths.insert(path)
-        loadedIdentities.insert(identity)
+        loadedPaths.append(path)
+        loadedIdentities.append(identity)
 
         var parser = Parser(file: path, users: loader.users)
         let statements = try parser.parse(bytes)
@@ -239,7 +251,7 @@ private struct LoadSession {
         case .regular, .other:
             throw unreadable(path, at: site, FileSystemError(.notADirectory))
         }
-        trustedDirectories.insert(directory)
+        trustedDirectories.append(directory)
     }
 
     /// Throws unless `metadata` is owned by root or the trusted owner (root

@@ -25,6 +25,19 @@ public struct UnixSocket: Sendable {
         return option(SO_DOMAIN) == AF_UNIX && option(SO_TYPE) == Int32(SOCK_STREAM.rawValue)
     }
 
+    /// Whether the stream socket `descriptor` has a peer to send to: it is not listening
+    /// (SO_ACCEPTCONN) and was connected (SO_PEERCRED names a peer process; pid 0 means never).
+    public static func isConnected(_ descriptor: FileDescriptor) -> Bool {
+        var listening: Int32 = 1
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor.rawValue, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening == 0 else {
+            return false
+        }
+        var peer: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)   // struct ucred
+        length = socklen_t(MemoryLayout.size(ofValue: peer))
+        return getsockopt(descriptor.rawValue, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0 && peer.pid != 0
+    }
+
     /// Sends exactly one data byte and `passing` in one sendmsg() (the QEMU helper contract).
     public func send(_ passing: FileDescriptor, byte: UInt8 = 0) throws(Errno) {
         _ = try shimCall { netfd_send_fd(descriptor.rawValue, passing.rawValue, byte) }

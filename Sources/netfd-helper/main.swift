@@ -34,6 +34,9 @@ func fail(_ failure: HelperFailure) -> Never {
 }
 
 // 1. Confine. Only constants are used here: argv, the environment and files are untouched.
+#if NETFD_TEST_HOOKS
+TestHook.load()   // test build only (Sources/netfd-helper-testhooks): NETFD_TEST_HOOK, read before it is cleared
+#endif
 ProcessHygiene.clearEnvironment()
 if geteuid() != getuid() || getegid() != getgid() {
     fail(.confinement("refusing to run setuid or setgid; install with file capabilities: setcap cap_net_admin,cap_setpcap=ep"))
@@ -48,10 +51,20 @@ do {
 } catch {
     fail(.confinement("could not install the syscall filter: \(error)"))
 }
+#if NETFD_TEST_HOOKS
+TestHook.reach("confined")
+#endif
 
 // 2. Parse the command line (pure Swift, no syscalls).
 let command: HelperCommand
-do { command = try HelperCommand.parse(Array(CommandLine.arguments.dropFirst())) } catch { fail(error) }
+do {
+    // The raw bytes, not CommandLine.arguments, which silently repairs invalid UTF-8.
+    let rawArguments = (0..<Int(CommandLine.argc)).dropFirst().map { index -> [UInt8] in
+        guard let argument = CommandLine.unsafeArgv[index] else { return [] }
+        return UnsafeRawBufferPointer(start: argument, count: strlen(argument)).map { $0 }
+    }
+    command = try HelperCommand.parse(try HelperCommand.decodeArguments(rawArguments))
+} catch { fail(error) }
 
 switch command {
 case .help: emit(usage, to: .standardOutput); exit(0)
@@ -63,7 +76,7 @@ default: break
 let credentials: ProcessCredentials
 do { credentials = try ProcessCredentials.current() } catch { fail(.confinement("could not read credentials: \(error)")) }
 let caller = Identity(uid: credentials.uid, gid: credentials.gid, supplementaryGroups: credentials.supplementaryGroups)
-let users = UserDatabase.system()
+let users = SystemUserDirectory()   // /etc/passwd and /etc/group are read only if a name is needed
 
 /// Loads the policy at `path` (default unless root chose another), or fails with its file:line:col.
 func loadPolicy(_ path: String?) -> Policy {
@@ -98,11 +111,17 @@ case .bridgeHelper(let arguments):
         fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(CommandLine.arguments[0]))"))
     }
     let policy = loadPolicy(arguments.policyPath)
+    #if NETFD_TEST_HOOKS
+    TestHook.reach("policy-loaded")
+    #endif
     // 4. Decide, create, configure, hand over; TapRequestFlow rolls back on any failure.
-    let userName = users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
+    /// How a refusal names the caller; the user database is read only then.
+    func callerName() -> String {
+        users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
+    }
     do {
         let kernel = try LinuxTapKernel()
-        _ = try TapRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: userName).serve(arguments)
+        _ = try TapRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: callerName()).serve(arguments)
     } catch let error as HelperFailure {
         fail(error)
     } catch {
