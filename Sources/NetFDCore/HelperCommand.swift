@@ -104,7 +104,9 @@ public enum HelperCommand: Equatable, Sendable {
     static func splitOption(_ argument: String) -> (String, String?) {
         let bytes = argument.utf8   // bytes, not Characters: no grapheme breaking in the helper
         guard bytes.starts(with: "--".utf8), let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { return (argument, nil) }
-        return (String(argument[..<equals]), String(argument[bytes.index(after: equals)...]))
+        // Decode the byte ranges: subscripting the String with UTF-8 indices would round them to
+        // Character boundaries, pulling grapheme breaking into the helper's start-up.
+        return (String(decoding: bytes[..<equals], as: UTF8.self), String(decoding: bytes[bytes.index(after: equals)...], as: UTF8.self))
     }
 
     /// `--fd`: plain decimal digits, no sign, no leading zeros, fits Int32, and not 0/1/2.

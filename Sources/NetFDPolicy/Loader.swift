@@ -62,7 +62,7 @@ func normalizedPath(_ path: String) -> String {
     let utf8 = path.utf8
     var start = utf8.startIndex
     func endComponent(at end: String.Index) {
-        let component = path[start..<end]
+        let component = Substring(path.utf8[start..<end])   // no rounding to Character boundaries
         if component.utf8.isEmpty || component.utf8.elementsEqual(".".utf8) { return }
         if component.utf8.elementsEqual("..".utf8) { _ = components.popLast(); return }
         components.append(component)
@@ -84,7 +84,7 @@ func normalizedPath(_ path: String) -> String {
 /// The directory containing normalised absolute `path` ("/" for "/x").
 func parentDirectory(of path: String) -> String {
     guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return "/" }
-    return String(path[..<slash])
+    return String(decoding: path.utf8[..<slash], as: UTF8.self)
 }
 
 /// State of one `load(path:)` call.

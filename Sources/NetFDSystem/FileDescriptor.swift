@@ -24,10 +24,18 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomString
     }
 
     /// Reads at most `count` bytes; an empty result means end of file.
+    /// The buffer is not zero-filled first: only the bytes read are ever touched.
     public func read(upTo count: Int) throws(Errno) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = try systemCall { buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, $0.count) } }
-        buffer.removeSubrange(n...)
+        var failure: Errno?
+        let buffer = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            do throws(Errno) {
+                initialized = try systemCall { Glibc.read(rawValue, buffer.baseAddress, count) }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
         return buffer
     }
 
