@@ -11,7 +11,7 @@ public struct CheckReport: Equatable {
     /// Builds the report for `arguments`. `caller` is who runs check; `--user`/`--group` replace it.
     public static func make(_ arguments: CheckArguments, policy: Policy, users: any UserDirectory,
                             caller: Identity) throws(HelperFailure) -> CheckReport {
-        var lines = ["policy \(policy.files.first ?? "?"): valid (\(policy.files.count) file\(policy.files.count == 1 ? "" : "s"), \(policy.rules.count) rule\(policy.rules.count == 1 ? "" : "s"))"]
+        var lines = ["policy \(policy.files.first.map(displayPath) ?? "?"): valid (\(policy.files.count) file\(policy.files.count == 1 ? "" : "s"), \(policy.rules.count) rule\(policy.rules.count == 1 ? "" : "s"))"]
         lines += policy.warnings.map { "warning: \($0)" }
         guard let request = arguments.request else {
             return CheckReport(text: lines.joined(separator: "\n") + "\n", exitCode: 0)
@@ -22,11 +22,11 @@ public struct CheckReport: Equatable {
         switch policy.decide(.tap(request), for: identity) {
         case .allowed(let grant, let rules):
             lines.append("decision: allow\(request.vnetHeader && !grant.vnetHeader ? " (without vnet header: vnet-hdr=no)" : "")")
-            lines += rules.map { "  allowed by \($0.location.file):\($0.location.line): \($0.text)" }
+            lines += rules.map { "  allowed by \(displayPath($0.location.file)):\($0.location.line): \($0.text)" }
             exitCode = 0
         case .denied(let rules):
             lines.append("decision: deny")
-            lines += rules.map { "  denied by \($0.location.file):\($0.location.line): \($0.text)" }
+            lines += rules.map { "  denied by \(displayPath($0.location.file)):\($0.location.line): \($0.text)" }
             exitCode = 3
         case .notAllowed:
             lines.append("decision: deny (no rule allows it; netfd denies by default)")
@@ -71,7 +71,7 @@ public struct CheckReport: Equatable {
 
     /// `uid 1000 (alice), gid 1000 (alice), groups 998 (kvm)`
     static func describe(_ identity: Identity, users: any UserDirectory) -> String {
-        func named(_ id: UInt32, _ name: String?) -> String { name.map { "\(id) (\($0))" } ?? "\(id)" }
+        func named(_ id: UInt32, _ name: String?) -> String { name.map { "\(id) (\(displayPath($0)))" } ?? "\(id)" }
         var text = "uid \(named(identity.uid, users.userName(forID: identity.uid))), gid \(named(identity.gid, users.groupName(forID: identity.gid)))"
         let groups = identity.supplementaryGroups.filter { $0 != identity.gid }
         if !groups.isEmpty {

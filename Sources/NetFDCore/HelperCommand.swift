@@ -164,7 +164,7 @@ public enum HelperCommand: Equatable, Sendable {
     }
 
     static func parsePolicyPath(_ text: String) throws(HelperFailure) -> String {
-        guard text.hasPrefix("/") else { throw .usage("--policy must be an absolute path") }
+        guard text.utf8.first == UInt8(ascii: "/") else { throw .usage("--policy must be an absolute path") }
         return text
     }
 }

@@ -98,9 +98,9 @@ public struct TapRequestFlow {
             return grant
         case .denied(let rules):
             let first = rules[0]
-            throw .denied("refused \(what()): denied by \(first.location.file):\(first.location.line) (\(first.text))")
+            throw .denied("refused \(what()): denied by \(displayPath(first.location.file)):\(first.location.line) (\(first.text))")
         case .notAllowed:
-            throw .denied("refused \(what()): no rule in \(policy.files.first ?? "the policy") allows it")
+            throw .denied("refused \(what()): no rule in \(policy.files.first.map(displayPath) ?? "the policy") allows it")
         }
     }
 

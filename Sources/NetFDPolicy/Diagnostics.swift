@@ -15,7 +15,7 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// "FILE:LINE:COL", the form editors and compilers use.
-    public var description: String { "\(file):\(line):\(column)" }
+    public var description: String { "\(displayPath(file)):\(line):\(column)" }
 }
 
 /// An error or warning about a policy, in the one-line form
@@ -45,7 +45,7 @@ public struct PolicyDiagnostic: Error, Sendable, Equatable, CustomStringConverti
     /// The one-line form shown to administrators.
     public var description: String {
         if let location { return "\(location): \(message)" }
-        if let file { return "\(file): \(message)" }
+        if let file { return "\(displayPath(file)): \(message)" }
         return message
     }
 }
@@ -56,11 +56,24 @@ public typealias PolicyError = PolicyDiagnostic
 /// `text` in double quotes, with control, format and other invisible
 /// characters escaped so that a message always shows what was written.
 func quoted(_ text: String) -> String {
-    var result = "\""
+    "\"" + escapingInvisible(text, quotes: true) + "\""
+}
+
+/// A file name as messages show it: without quotes, but with control, format and other
+/// invisible characters escaped like `quoted` does. Paths come from directory entries and the
+/// command line too, not only from policy text, so they can hold anything but "/" and NUL;
+/// unescaped, a newline or an escape sequence in a name would forge or hide output.
+public func displayPath(_ path: String) -> String {
+    escapingInvisible(path, quotes: false)
+}
+
+/// `text` with invisible characters escaped, and `"` and `\` too if `quotes`.
+private func escapingInvisible(_ text: String, quotes: Bool) -> String {
+    var result = ""
     for scalar in text.unicodeScalars {
         switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
+        case "\"" where quotes: result += "\\\""
+        case "\\" where quotes: result += "\\\\"
         case "\t": result += "\\t"
         case "\n": result += "\\n"
         case "\r": result += "\\r"
@@ -74,7 +87,7 @@ func quoted(_ text: String) -> String {
             }
         }
     }
-    return result + "\""
+    return result
 }
 
 /// Whether `scalar` shows up as a visible glyph (or a plain space).

@@ -89,12 +89,14 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
         var isReadable = true
     }
 
-    private var nodes: [String: Node] = [:]
+    /// Keyed by the path's bytes, as the kernel compares them: String keys would make
+    /// canonically equivalent names ("caf\u{E9}", "cafe\u{301}") one file.
+    private var nodes: [[UInt8]: Node] = [:]
     private var nextInode: UInt64 = 1
 
     /// Creates a file system holding only "/", owned by root with mode 0755.
     public init() {
-        nodes["/"] = Node(metadata: FileMetadata(kind: .directory, owner: 0, group: 0, mode: 0o755, device: 1, inode: takeInode()))
+        nodes[Array("/".utf8)] = Node(metadata: FileMetadata(kind: .directory, owner: 0, group: 0, mode: 0o755, device: 1, inode: takeInode()))
     }
 
     /// Adds (or replaces) a directory.
@@ -119,18 +121,18 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
 
     /// Adds `path` as a hard link to the existing file `existing` (same device and inode).
     public func addHardLink(_ path: String, to existing: String) {
-        guard let node = nodes[existing] else { preconditionFailure("no such file: \(existing)") }
+        guard let node = nodes[Array(existing.utf8)] else { preconditionFailure("no such file: \(existing)") }
         createParents(of: path)
-        nodes[path] = node
+        nodes[Array(path.utf8)] = node
     }
 
     public func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata {
-        guard let node = nodes[path] else { throw FileSystemError(.notFound) }
+        guard let node = nodes[Array(path.utf8)] else { throw FileSystemError(.notFound) }
         return node.metadata
     }
 
     public func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8]) {
-        guard let node = nodes[path] else { throw FileSystemError(.notFound) }
+        guard let node = nodes[Array(path.utf8)] else { throw FileSystemError(.notFound) }
         switch node.metadata.kind {
         case .symlink: throw FileSystemError(.symlink)
         case .directory: throw FileSystemError(.isADirectory)
@@ -141,14 +143,14 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
     }
 
     public func directoryEntries(atPath path: String) throws(FileSystemError) -> [String] {
-        guard let node = nodes[path] else { throw FileSystemError(.notFound) }
+        guard let node = nodes[Array(path.utf8)] else { throw FileSystemError(.notFound) }
         guard node.metadata.kind == .directory else { throw FileSystemError(.notADirectory) }
         guard node.isReadable else { throw FileSystemError(.permissionDenied) }
-        let prefix = path == "/" ? "/" : path + "/"
+        let prefix = Array((path == "/" ? "/" : path + "/").utf8)
         return nodes.keys.compactMap { key in
-            guard key.hasPrefix(prefix), key != "/" else { return nil }
-            let name = key.dropFirst(prefix.count)
-            return name.contains("/") ? nil : String(name)
+            guard key.count > prefix.count, key.starts(with: prefix) else { return nil }
+            let name = key[prefix.count...]
+            return name.contains(UInt8(ascii: "/")) ? nil : String(decoding: name, as: UTF8.self)
         }
     }
 
@@ -157,14 +159,14 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
         precondition(path.hasPrefix("/"), "in-memory paths are absolute")
         createParents(of: path)
         let metadata = FileMetadata(kind: kind, owner: owner, group: group, mode: mode, device: 1, inode: takeInode())
-        nodes[path] = Node(metadata: metadata, contents: contents, isReadable: readable)
+        nodes[Array(path.utf8)] = Node(metadata: metadata, contents: contents, isReadable: readable)
     }
 
     /// Creates root-owned 0755 directories for every missing ancestor of `path`.
     private func createParents(of path: String) {
-        var parent = ""
-        for component in path.split(separator: "/").dropLast() {
-            parent += "/" + component
+        var parent: [UInt8] = []
+        for component in path.utf8.split(separator: UInt8(ascii: "/")).dropLast() {
+            parent += [UInt8(ascii: "/")] + component
             if nodes[parent] == nil {
                 nodes[parent] = Node(metadata: FileMetadata(kind: .directory, owner: 0, group: 0, mode: 0o755, device: 1, inode: takeInode()))
             }

@@ -147,8 +147,8 @@ struct Lexer {
         var index = start
         while index < bytes.count {
             let byte = bytes[index]
-            // Fast path: printable ASCII and UTF-8 (validated already) continue the word.
-            if byte > 0x20 && byte != 0x7F { index += 1; continue }
+            // Fast path: printable ASCII continues the word; UTF-8 (validated already) is checked below.
+            if byte > 0x20 && byte < 0x7F { index += 1; continue }
             if isTokenEnd(index) { break }
             try rejectControlCharacter(at: index, lineStart: lineStart)
             index += 1
@@ -185,11 +185,24 @@ struct Lexer {
         return Token(bytes: text[...], start: start, end: end, column: start - lineStart + 1)
     }
 
-    /// Throws if the byte at `index` is an ASCII control character.
+    /// Throws if the character at `index` is a control character or otherwise invisible or
+    /// line-breaking: ASCII controls, and the Unicode control (C1, e.g. NEL U+0085), format
+    /// (bidi overrides U+202E, zero-width joiner U+200D, U+0600...) and line or paragraph
+    /// separator (U+2028, U+2029) characters.
     private func rejectControlCharacter(at index: Int, lineStart: Int) throws(PolicyDiagnostic) {
         let byte = bytes[index]
         if byte < 0x20 || byte == 0x7F {
             throw error(at: index, lineStart: lineStart, "control character 0x\(hex(UInt32(byte), width: 2)) in policy text")
+        }
+        guard byte >= 0xC0 else { return }   // ASCII, or a continuation byte of a checked lead byte
+        var decoder = Unicode.UTF8()
+        var iterator = bytes[index...].makeIterator()
+        guard case .scalarValue(let scalar) = decoder.decode(&iterator) else { return }   // validated already
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator:
+            throw error(at: index, lineStart: lineStart, "invisible or control character U+\(hex(scalar.value, width: 4)) in policy text")
+        default:
+            return
         }
     }
 

@@ -160,13 +160,14 @@ struct Parser {
         let textColumnOffset = token.end - token.start == text.utf8.count ? 0 : 1
         if allowGlob, text.utf8.starts(with: "glob:".utf8) {
             do throws(GlobSyntaxError) {
-                return .glob(try Glob(String(text.dropFirst(5))))
+                // Bytes, not Characters: dropFirst(5) on the String would also drop combining marks after ":".
+                return .glob(try Glob(String(decoding: token.bytes.dropFirst(5), as: UTF8.self)))
             } catch {
                 throw line.error(at: token, plus: textColumnOffset + 5 + error.offset, error.message)
             }
         }
         if text.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }) {
-            let hint = allowGlob ? "write \"glob:\(text)\" to match a pattern" : "bridge.conf lines take exact names; use a full rule with \"bridge glob:\(text)\""
+            let hint = allowGlob ? "write \(quoted("glob:" + text)) to match a pattern" : "bridge.conf lines take exact names; use a full rule with \(quoted("bridge glob:" + text))"
             throw line.error(at: token, "\(quoted(text)) contains glob characters; \(hint)")
         }
         do throws(InterfaceNameError) {
@@ -191,7 +192,8 @@ struct Parser {
             guard effect == .allow else {
                 throw line.error(at: word, "deny rules take no options; a deny refuses the whole request")
             }
-            let key = String(text[..<equals]), value = text[text.index(after: equals)...]
+            // Bytes, not Characters: index(after:) on the String would step over a combining mark after "=".
+            let key = String(text[..<equals]), value = String(decoding: text.utf8[text.utf8.index(after: equals)...], as: UTF8.self)
             switch key {
             case "vnet-hdr":
                 guard !seenVnetHeader else { throw line.error(at: word, "option \(quoted(key)) is given more than once") }

@@ -20,10 +20,13 @@ public protocol UserDirectory {
 /// entries and malformed lines are skipped; for a repeated name or ID the
 /// first entry wins.
 public struct UserDatabase: UserDirectory, Sendable {
-    private var userIDsByName: [String: UInt32] = [:]
+    // Names are looked up by their bytes, as getpwnam(3) compares them: a String key would make
+    // canonically equivalent names ("caf\u{E9}", "cafe\u{301}") and names that only differ in
+    // invalid UTF-8 (repaired to U+FFFD) one account.
+    private var userIDsByName: [[UInt8]: UInt32] = [:]
     private var userNamesByID: [UInt32: String] = [:]
     private var primaryGroupsByUserID: [UInt32: UInt32] = [:]
-    private var groupIDsByName: [String: UInt32] = [:]
+    private var groupIDsByName: [[UInt8]: UInt32] = [:]
     private var groupNamesByID: [UInt32: String] = [:]
     private var groupsByMember: [String: [UInt32]] = [:]
 
@@ -33,7 +36,7 @@ public struct UserDatabase: UserDirectory, Sendable {
         for fields in Self.records(passwd, minimumFields: 4) {
             guard let uid = Self.id(fields[2]), let gid = Self.id(fields[3]) else { continue }
             let name = String(decoding: fields[0], as: UTF8.self)
-            if userIDsByName[name] == nil { userIDsByName[name] = uid }
+            if userIDsByName[Array(fields[0])] == nil { userIDsByName[Array(fields[0])] = uid }
             if userNamesByID[uid] == nil {
                 userNamesByID[uid] = name
                 primaryGroupsByUserID[uid] = gid
@@ -42,7 +45,7 @@ public struct UserDatabase: UserDirectory, Sendable {
         for fields in Self.records(group, minimumFields: 3) {
             guard let gid = Self.id(fields[2]) else { continue }
             let name = String(decoding: fields[0], as: UTF8.self)
-            if groupIDsByName[name] == nil { groupIDsByName[name] = gid }
+            if groupIDsByName[Array(fields[0])] == nil { groupIDsByName[Array(fields[0])] = gid }
             if groupNamesByID[gid] == nil { groupNamesByID[gid] = name }
             guard fields.count > 3 else { continue }
             for member in fields[3].split(separator: UInt8(ascii: ",")) {
@@ -54,8 +57,8 @@ public struct UserDatabase: UserDirectory, Sendable {
         }
     }
 
-    public func userID(named name: String) -> UInt32? { userIDsByName[name] }
-    public func groupID(named name: String) -> UInt32? { groupIDsByName[name] }
+    public func userID(named name: String) -> UInt32? { userIDsByName[Array(name.utf8)] }
+    public func groupID(named name: String) -> UInt32? { groupIDsByName[Array(name.utf8)] }
     public func userName(forID id: UInt32) -> String? { userNamesByID[id] }
     public func groupName(forID id: UInt32) -> String? { groupNamesByID[id] }
     public func primaryGroup(ofUserID id: UInt32) -> UInt32? { primaryGroupsByUserID[id] }
