@@ -60,9 +60,10 @@ let fixedFiles: [(String, String)] = [
     ("/etc/netfd/netfd.d/20-deny.policy", "deny any tap bridge br-mgmt\n"),
 ]
 
-/// An in-memory file system that, like the kernel, tells paths apart byte by byte.
-/// (InMemoryPolicyFileSystem keys its nodes by String, so "caf\u{E9}" and "cafe\u{301}" would
-/// be one file there and the loader's own String comparisons could never be caught.)
+/// An in-memory file system that, like the kernel, tells paths apart byte by byte. The fuzzer keeps
+/// its own rather than InMemoryPolicyFileSystem: an oracle independent of the code under test
+/// (it is how the String-keyed comparisons, since fixed there too, were caught), built straight
+/// from the input's byte paths.
 final class ByteFileSystem: PolicyFileSystem {
     /// A path's bytes, hashed in bulk (hashing an [UInt8] byte by byte made deep trees slow).
     struct Key: Hashable {

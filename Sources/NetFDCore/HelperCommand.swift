@@ -129,23 +129,7 @@ public enum HelperCommand: Equatable, Sendable {
             // netfd-helper(8): names from the command line are shown with non-ASCII bytes escaped.
             // InterfaceNameError quotes like the policy language, which shows printable Unicode as is.
             guard text.utf8.contains(where: { $0 >= 0x80 }) else { throw .usage("invalid \(option): \(error)") }
-            throw .usage("invalid \(option): \(describeEscapingBytes(error))")
-        }
-    }
-
-    /// `error`'s text with the name and character quoted by `quoted` (non-ASCII bytes as \xNN).
-    static func describeEscapingBytes(_ error: InterfaceNameError) -> String {
-        switch error {
-        case .empty:
-            return error.description
-        case let .tooLong(name, length):
-            return "interface name \(quoted(name)) is \(length) bytes long; the limit is \(InterfaceName.maximumLength) bytes (names are never truncated)"
-        case let .reserved(name):
-            return "interface name \(quoted(name)) is not allowed"
-        case let .invalidCharacter(name, character, offset):
-            return "interface name \(quoted(name)) contains \(quoted(String(Character(character)))) at offset \(offset); only A-Z a-z 0-9 . _ + - are allowed"
-        case let .leadingDash(name):
-            return "interface name \(quoted(name)) must not start with \"-\""
+            throw .usage("invalid \(option): \(error.describe(quoting: quoted))")
         }
     }
 

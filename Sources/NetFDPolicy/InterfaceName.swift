@@ -63,8 +63,12 @@ public enum InterfaceNameError: Error, Equatable, CustomStringConvertible {
     /// The name starts with "-".
     case leadingDash(name: String)
 
-    /// A one-line explanation naming the offending input.
-    public var description: String {
+    /// A one-line explanation naming the offending input, quoted as the policy language quotes.
+    public var description: String { describe(quoting: quoted) }
+
+    /// The explanation with names quoted by `quote`: the command line shows non-ASCII bytes
+    /// escaped, the policy language shows printable Unicode as written.
+    public func describe(quoting quoted: (String) -> String) -> String {
         switch self {
         case .empty:
             return "interface name is empty"

@@ -17,15 +17,7 @@ final class FileCapabilityTests: IntegrationTestCase {
     override func setUpWithError() throws {
         // Decide about skipping before the base class creates anything.
         try Integration.requireRoot()
-        guard Command.find("setcap") != nil else {
-            let reason = "setcap is not installed (Debian package libcap2-bin); cannot give the helper copy file capabilities"
-            print("note: skipping: \(reason)")
-            throw XCTSkip(reason)
-        }
-        let missing = ["unshare", "setpriv", "mount", "mknod"].filter { Command.find($0) == nil }
-        guard missing.isEmpty else {
-            throw IntegrationError("\(missing.joined(separator: ", ")) (util-linux, coreutils) needed to run the helper as another uid")
-        }
+        try Integration.requireFileCapabilityTools(for: "the helper copy")
         try super.setUpWithError()
         try tree.write("etc-extra/netfd/netfd.policy", "allow user 4242 tap bridge br0\ndeny user 4243 tap\nallow group 4300 tap bridge br0\n")
         etcExtra = tree.path("etc-extra")

@@ -364,19 +364,6 @@ enum ProcDescriptors {
     }
 }
 
-extension NetworkNamespace {
-    /// The names of the links enslaved to `bridge`, sorted.
-    func ports(of bridge: String) throws -> [String] {
-        let output = try ip("-o", "link", "show", "master", bridge)
-        return output.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: ":", maxSplits: 2)
-            guard fields.count >= 2 else { return nil }
-            let name = fields[1].trimmingCharacters(in: .whitespaces)
-            return String(name.split(separator: "@").first ?? Substring(name))
-        }.sorted()
-    }
-}
-
 /// What must be the same after a run as before it.
 struct LeftoverSnapshot {
     var links: [String]
@@ -416,19 +403,7 @@ class HookedHelperTestCase: IntegrationTestCase {
 
     /// netfd-helper-testhooks: $NETFD_HELPER_TESTHOOKS, else next to the test executable.
     static func hookedHelperPath(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        if let override = ProcessInfo.processInfo.environment["NETFD_HELPER_TESTHOOKS"], !override.isEmpty {
-            guard access(override, X_OK) == 0 else { throw IntegrationError("NETFD_HELPER_TESTHOOKS=\(override) is not executable") }
-            return override
-        }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent()
-            .appendingPathComponent("netfd-helper-testhooks").path
-        guard !executable.isEmpty, access(candidate, X_OK) == 0 else {
-            XCTFail("netfd-helper-testhooks not found at \(candidate); run `swift build --build-tests` first or set NETFD_HELPER_TESTHOOKS",
-                    file: file, line: line)
-            throw IntegrationError("netfd-helper-testhooks not found")
-        }
-        return candidate
+        try Integration.builtExecutable("netfd-helper-testhooks", override: "NETFD_HELPER_TESTHOOKS", file: file, line: line)
     }
 
     /// Starts the hooked helper as root in the namespace with --policy, armed with `step:action`.
@@ -442,15 +417,7 @@ class HookedHelperTestCase: IntegrationTestCase {
 
     /// Skips unless setcap, unshare, setpriv, mount and mknod are there (for the unprivileged runs).
     func requireUnprivilegedSupport() throws {
-        guard Command.find("setcap") != nil else {
-            let reason = "setcap is not installed (Debian package libcap2-bin); cannot give the hooked helper copy file capabilities"
-            print("note: skipping: \(reason)")
-            throw XCTSkip(reason)
-        }
-        let missing = ["unshare", "setpriv", "mount", "mknod"].filter { Command.find($0) == nil }
-        guard missing.isEmpty else {
-            throw IntegrationError("\(missing.joined(separator: ", ")) (util-linux, coreutils) needed to run the helper as another uid")
-        }
+        try Integration.requireFileCapabilityTools(for: "the hooked helper copy")
     }
 
     /// The setcap copy of the hooked helper (cap_net_admin,cap_setpcap=ep, as installed), made once per test.

@@ -22,22 +22,41 @@ enum Integration {
 
     /// The built netfd-helper: $NETFD_HELPER, else `netfd-helper` next to the test executable.
     static func helperPath(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        if let override = ProcessInfo.processInfo.environment["NETFD_HELPER"], !override.isEmpty {
-            guard access(override, X_OK) == 0 else {
-                XCTFail("NETFD_HELPER=\(override) is not an executable file", file: file, line: line)
-                throw IntegrationError("NETFD_HELPER is not executable")
+        try builtExecutable("netfd-helper", override: "NETFD_HELPER", file: file, line: line)
+    }
+
+    /// The package's executable `name`: the path in $`override` if set, else `name` next to the
+    /// test executable (SwiftPM builds products and tests into one directory).
+    static func builtExecutable(_ name: String, override: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        if let path = ProcessInfo.processInfo.environment[override], !path.isEmpty {
+            guard access(path, X_OK) == 0 else {
+                XCTFail("\(override)=\(path) is not an executable file", file: file, line: line)
+                throw IntegrationError("\(override) is not executable")
             }
-            return override
+            return path
         }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent()
-            .appendingPathComponent("netfd-helper").path
+        let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(name).path
         guard !executable.isEmpty, access(candidate, X_OK) == 0 else {
-            XCTFail("netfd-helper not found at \(candidate) (next to \(executable)); run `swift build` first or set NETFD_HELPER",
+            XCTFail("\(name) not found at \(candidate) (next to \(executable)); run `swift build --build-tests` first or set \(override)",
                     file: file, line: line)
-            throw IntegrationError("netfd-helper not found")
+            throw IntegrationError("\(name) not found")
         }
         return candidate
+    }
+
+    /// Skips the calling test unless setcap is installed, and fails it unless unshare, setpriv,
+    /// mount and mknod are: what running `copy` with file capabilities as another uid needs.
+    static func requireFileCapabilityTools(for copy: String) throws {
+        guard Command.find("setcap") != nil else {
+            let reason = "setcap is not installed (Debian package libcap2-bin); cannot give \(copy) file capabilities"
+            print("note: skipping: \(reason)")
+            throw XCTSkip(reason)
+        }
+        let missing = ["unshare", "setpriv", "mount", "mknod"].filter { Command.find($0) == nil }
+        guard missing.isEmpty else {
+            throw IntegrationError("\(missing.joined(separator: ", ")) (util-linux, coreutils) needed to run the helper as another uid")
+        }
     }
 
     /// A name unique to this process and call, e.g. `netfd-itest-1234-3`.

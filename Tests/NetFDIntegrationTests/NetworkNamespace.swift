@@ -60,9 +60,17 @@ final class NetworkNamespace {
 
     /// The names of all links in the namespace (`ip -o link show`), sorted.
     func linkNames() throws -> [String] {
-        let output = try ip("-o", "link", "show")
-        return output.split(separator: "\n").compactMap { line in
-            // "3: tap0: <...>" or "5: vA@vB: <...>"
+        Self.linkNames(in: try ip("-o", "link", "show"))
+    }
+
+    /// The names of the links enslaved to `bridge`, sorted.
+    func ports(of bridge: String) throws -> [String] {
+        Self.linkNames(in: try ip("-o", "link", "show", "master", bridge))
+    }
+
+    /// The link names of `ip -o link show` output ("3: tap0: <...>", "5: vA@vB: <...>"), sorted.
+    static func linkNames(in output: String) -> [String] {
+        output.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: ":", maxSplits: 2)
             guard fields.count >= 2 else { return nil }
             let name = fields[1].trimmingCharacters(in: .whitespaces)
