@@ -4,8 +4,21 @@ import PackageDescription
 
 /// For the helper's own code (not the library products, which must stay free of unsafe flags):
 /// reach generic type metadata through accessors instead of mangled names, so the privileged
-/// start-up never runs the demangler or scans every protocol conformance in the static binary.
-let leanStartup: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]
+/// start-up never runs the demangler or scans every protocol conformance in the static binary;
+/// and one section per function, so the linker can lay them out by link-order.txt.
+/// scripts/build-helper passes the same flags to every module for the release build.
+let leanStartup: [SwiftSetting] = [.unsafeFlags([
+    "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors", "-Xfrontend", "-function-sections",
+])]
+
+/// The helper's link: static (C-like start-up: no loader, no relocations), with lld placing the
+/// functions one request runs side by side (Sources/netfd-helper/link-order.txt, made by
+/// scripts/link-order), so a call touches few 64 KiB windows of the binary.
+let helperLink: [LinkerSetting] = [.unsafeFlags([
+    "-static-executable", "-use-ld=lld",
+    "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/netfd-helper/link-order.txt",
+    "-Xlinker", "--no-warn-symbol-ordering",
+])]
 
 let package = Package(
     name: "netfd",
@@ -16,14 +29,34 @@ let package = Package(
         .library(name: "NetFDPolicy", targets: ["NetFDPolicy"]),
     ],
     targets: [
-        // System libraries (Debian: libcap-ng-dev, libseccomp-dev).
+        // System libraries (Debian: libcap-ng-dev, libseccomp-dev). libseccomp is used at build
+        // time only (CSeccompCompiler); the helper does not link it.
         .systemLibrary(name: "CCapNG", path: "Sources/CCapNG", providers: [.apt(["libcap-ng-dev"])]),
         .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", providers: [.apt(["libseccomp-dev"])]),
-        // What Swift cannot call: ioctl numbers, prctl, CMSG, capng and seccomp macros. Returns -errno.
+        // What Swift cannot call: ioctl numbers, prctl, CMSG, capng macros, seccomp(2). Returns -errno.
         .target(
             name: "CNetFD",
-            dependencies: ["CCapNG", "CSeccomp"],
-            linkerSettings: [.linkedLibrary("cap-ng"), .linkedLibrary("seccomp")]
+            dependencies: ["CCapNG"],
+            linkerSettings: [.linkedLibrary("cap-ng")]
+        ),
+        // Build time only: libseccomp compiles syscall rules to a classic-BPF program (exported
+        // through a memfd). Used by netfd-seccomp-compile and the tests, never by the helper.
+        .target(
+            name: "CSeccompCompiler",
+            dependencies: ["CSeccomp"],
+            linkerSettings: [.linkedLibrary("seccomp")]
+        ),
+        // Build time only: the Swift side of CSeccompCompiler (rules in, instructions and hex out).
+        .target(name: "NetFDSeccompCompiler", dependencies: ["CSeccompCompiler", "NetFDSystem"]),
+        // Build time only: compiles SyscallAllowList.helper into CompiledSyscallFilter.swift.
+        .executableTarget(name: "netfd-seccomp-compile", dependencies: ["NetFDCore", "NetFDSeccompCompiler"]),
+        // Runs netfd-seccomp-compile for the helper targets, so they load a finished BPF program
+        // with one seccomp(2) call instead of running libseccomp on every invocation.
+        .plugin(
+            name: "SyscallFilterPlugin",
+            capability: .buildTool(),
+            dependencies: ["netfd-seccomp-compile"],
+            path: "Sources/SyscallFilterPlugin"
         ),
         // Pure Swift: the policy language (parse, resolve, decide, explain). No syscalls.
         .target(name: "NetFDPolicy"),
@@ -35,8 +68,10 @@ let package = Package(
         .executableTarget(
             name: "netfd-helper",
             dependencies: ["NetFDCore"],
+            exclude: ["link-order.txt"],
             swiftSettings: leanStartup,
-            linkerSettings: [.unsafeFlags(["-static-executable"])]
+            linkerSettings: helperLink,
+            plugins: ["SyscallFilterPlugin"]
         ),
         // Test-only twin of netfd-helper (same main.swift, a symlink) built with NETFD_TEST_HOOKS:
         // pauses, kills and an unlisted syscall at named steps, for the fault-injection and
@@ -45,7 +80,8 @@ let package = Package(
             name: "netfd-helper-testhooks",
             dependencies: ["NetFDCore"],
             swiftSettings: leanStartup + [.define("NETFD_TEST_HOOKS")],
-            linkerSettings: [.unsafeFlags(["-static-executable"])]
+            linkerSettings: helperLink,
+            plugins: ["SyscallFilterPlugin"]
         ),
         // The emulator's side: spawn the helper, receive descriptors.
         .target(name: "NetFDClient", dependencies: ["NetFDSystem"]),
@@ -56,7 +92,12 @@ let package = Package(
         .target(name: "CNetFDBench"),
         .executableTarget(name: "netfd-bench", dependencies: ["CNetFDBench", "NetFDSystem"]),
         .testTarget(name: "NetFDPolicyTests", dependencies: ["NetFDPolicy"]),
-        .testTarget(name: "NetFDCoreTests", dependencies: ["NetFDCore", "NetFDClient"]),
+        // The plugin compiles the allow-list into the tests too, to check what it generates.
+        .testTarget(
+            name: "NetFDCoreTests",
+            dependencies: ["NetFDCore", "NetFDClient", "NetFDSeccompCompiler"],
+            plugins: ["SyscallFilterPlugin"]
+        ),
         .testTarget(name: "NetFDIntegrationTests", dependencies: ["NetFDClient", "NetFDSystem"]),
     ]
 )

@@ -1,17 +1,19 @@
 /*
  * confinement.c - capabilities (libcap-ng), no_new_privs (prctl) and the
- * seccomp filter (libseccomp).
+ * seccomp filter (a classic-BPF program generated at build time).
  * syscalls: capget, capset, prctl, seccomp (all before the filter is loaded)
  */
 #include <errno.h>
+#include <stddef.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <sys/socket.h>
 #include <cap-ng.h>
-#include <seccomp.h>
 #include "netfd_shim.h"
 
 _Static_assert(NETFD_CAP_SETPCAP == CAP_SETPCAP, "CAP_SETPCAP");
@@ -33,19 +35,27 @@ int netfd_get_no_new_privs(void)
     return r < 0 ? -errno : r;
 }
 
-int netfd_caps_limit(const int *caps, int count)
+int netfd_caps_limit(uint64_t keep)
 {
-    int held[count > 0 ? count : 1];
-    int i, r;
+    /* capget(2) for what the kernel granted: libcap-ng's capng_get_caps_process()
+     * would also parse /proc/self/status through stdio, which capng_apply()
+     * below does anyway for the bounding set. */
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    uint64_t effective, permitted;
+    unsigned cap;
+    int r;
 
-    capng_get_caps_process();
-    if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+    if (syscall(SYS_capget, &header, data) < 0)
+        return -errno;
+    effective = data[0].effective | (uint64_t)data[1].effective << 32;
+    permitted = data[0].permitted | (uint64_t)data[1].permitted << 32;
+    if (effective == 0)
         return 1;   /* an unprivileged run: nothing to drop */
-    for (i = 0; i < count; i++)
-        held[i] = capng_have_capability(CAPNG_PERMITTED, (unsigned)caps[i]);
     capng_clear(CAPNG_SELECT_ALL);
-    for (i = 0; i < count; i++) {
-        if (held[i] && capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)caps[i]) < 0)
+    for (cap = 0; cap < 64; cap++) {
+        if (((keep & permitted) >> cap & 1) &&
+            capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, cap) < 0)
             return -EINVAL;
     }
     /* Bounding set first (needs CAP_SETPCAP, still held), then the capability sets. */
@@ -87,50 +97,60 @@ int netfd_caps_have_effective(int cap)
     return (data[cap / 32].effective >> (cap % 32)) & 1;
 }
 
-static enum scmp_compare compare_op(int op)
+_Static_assert(sizeof(struct netfd_bpf_insn) == sizeof(struct sock_filter), "struct sock_filter");
+_Static_assert(offsetof(struct netfd_bpf_insn, code) == offsetof(struct sock_filter, code), "sock_filter.code");
+_Static_assert(offsetof(struct netfd_bpf_insn, jt) == offsetof(struct sock_filter, jt), "sock_filter.jt");
+_Static_assert(offsetof(struct netfd_bpf_insn, jf) == offsetof(struct sock_filter, jf), "sock_filter.jf");
+_Static_assert(offsetof(struct netfd_bpf_insn, k) == offsetof(struct sock_filter, k), "sock_filter.k");
+_Static_assert(NETFD_BPF_MAXINSNS == BPF_MAXINSNS, "BPF_MAXINSNS");
+
+/** The value of one lowercase hex digit, or -1 for any other character. */
+static int hex_digit(char c)
 {
-    return op == NETFD_CMP_MASKED_EQ ? SCMP_CMP_MASKED_EQ : SCMP_CMP_EQ;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
 }
 
-int netfd_seccomp_install(const struct netfd_syscall_rule *rules, int count, int *bad_rule)
+int netfd_seccomp_decode_program(const char *hex, size_t length,
+                                 struct netfd_bpf_insn *program, size_t capacity)
 {
-    scmp_filter_ctx ctx;
-    int i, r = 0;
+    size_t count, i, j;
 
-    *bad_rule = -1;
-    ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (!ctx)
-        return -ENOMEM;
-    for (i = 0; i < count && r == 0; i++) {
-        const struct netfd_syscall_rule *rule = &rules[i];
-        struct scmp_arg_cmp cmp[2];
-        int nr = seccomp_syscall_resolve_name(rule->name), j;
+    if (hex == NULL || length == 0 || length % NETFD_BPF_HEX_DIGITS != 0)
+        return -EINVAL;
+    count = length / NETFD_BPF_HEX_DIGITS;
+    if (count > NETFD_BPF_MAXINSNS || count > capacity)
+        return -EINVAL;
+    for (i = 0; i < count; i++) {
+        uint64_t word = 0;
 
-        if (nr == __NR_SCMP_ERROR || rule->cmp_count < 0 || rule->cmp_count > 2) {
-            *bad_rule = i;
-            r = -ENOSYS;
-            break;
+        for (j = 0; j < NETFD_BPF_HEX_DIGITS; j++) {
+            int digit = hex_digit(hex[i * NETFD_BPF_HEX_DIGITS + j]);
+            if (digit < 0)
+                return -EINVAL;
+            word = word << 4 | (uint64_t)digit;
         }
-        for (j = 0; j < rule->cmp_count; j++) {
-            const struct netfd_arg_cmp *c = &rule->cmp[j];
-            cmp[j] = (struct scmp_arg_cmp){
-                .arg = (unsigned)c->arg, .op = compare_op(c->op),
-                .datum_a = c->op == NETFD_CMP_MASKED_EQ ? c->mask : c->value,
-                .datum_b = c->op == NETFD_CMP_MASKED_EQ ? c->value : 0,
-            };
-        }
-        r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, (unsigned)rule->cmp_count, cmp);
-        if (r < 0)
-            *bad_rule = i;
+        program[i].code = (uint16_t)(word >> 48);
+        program[i].jt = (uint8_t)(word >> 40);
+        program[i].jf = (uint8_t)(word >> 32);
+        program[i].k = (uint32_t)word;
     }
-    if (r == 0)
-        r = seccomp_load(ctx);
-    seccomp_release(ctx);
-    return r;
+    return (int)count;
 }
 
-int netfd_seccomp_syscall_number(const char *name)
+int netfd_seccomp_load_program(const char *hex, size_t length)
 {
-    int nr = seccomp_syscall_resolve_name(name);
-    return nr == __NR_SCMP_ERROR ? -ENOSYS : nr;
+    /* Static, not on the stack: up to 32 KiB, of which only the pages written are touched. */
+    static struct netfd_bpf_insn program[NETFD_BPF_MAXINSNS];
+    struct sock_fprog prog;
+    int count = netfd_seccomp_decode_program(hex, length, program, NETFD_BPF_MAXINSNS);
+
+    if (count < 0)
+        return count;
+    prog.len = (unsigned short)count;
+    prog.filter = (struct sock_filter *)program;
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
 }

@@ -1,8 +1,9 @@
-/* descriptors.c - closing inherited descriptors, entering namespaces (syscalls: close_range, setns) */
+/* descriptors.c - closing inherited descriptors, entering namespaces, random bytes (syscalls: close_range, setns, getrandom) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include "netfd_shim.h"
 
@@ -16,4 +17,13 @@ int netfd_close_range(unsigned int first, unsigned int last)
 int netfd_setns(int fd, int nstype)
 {
     return setns(fd, nstype) < 0 ? -errno : 0;
+}
+
+int netfd_random_bytes(void *buffer, size_t length)
+{
+    ssize_t n = getrandom(buffer, length, 0);
+
+    if (n < 0)
+        return -errno;
+    return n == (ssize_t)length ? 0 : -EIO;
 }

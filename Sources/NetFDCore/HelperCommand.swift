@@ -1,4 +1,5 @@
 // HelperCommand.swift - what the command line asks for. Pure: no syscalls.
+import Glibc
 import NetFDPolicy
 
 /// The request QEMU's `-netdev bridge` makes: `HELPER --use-vnet --fd=N --br=BRIDGE`.
@@ -139,10 +140,28 @@ public enum HelperCommand: Equatable, Sendable {
     public static func decodeArguments(_ arguments: [[UInt8]]) throws(HelperFailure) -> [String] {
         var decoded: [String] = []
         for bytes in arguments {
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw .usage("argument \(quoted(bytes: bytes)) is not valid UTF-8")
+            // argv strings cannot hold a NUL; one here is not an argument the kernel could pass.
+            let text = bytes.contains(0) ? nil : (bytes + [0]).withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { String(validatingCString: $0.baseAddress!) }
+            }
+            guard let text else { throw .usage("argument \(quoted(bytes: bytes)) is not valid UTF-8") }
+            decoded.append(text)
+        }
+        return decoded
+    }
+
+    /// `decodeArguments` straight from the process's `argv` (`count` entries, argv[0] skipped), with
+    /// the same refusal: no intermediate byte arrays, and String's non-generic C-string validation.
+    public static func decodeArguments(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, count: Int) throws(HelperFailure) -> [String] {
+        var decoded: [String] = []
+        var index = 1
+        while index < count, let argument = argv[index] {
+            guard let text = String(validatingCString: argument) else {
+                let bytes = UnsafeRawBufferPointer(start: argument, count: strlen(argument))
+                throw .usage("argument \(quoted(bytes: Array(bytes))) is not valid UTF-8")
             }
             decoded.append(text)
+            index += 1
         }
         return decoded
     }

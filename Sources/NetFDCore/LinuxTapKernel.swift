@@ -1,6 +1,7 @@
 // LinuxTapKernel.swift - TapKernel on the real kernel: /dev/net/tun ioctls and rtnetlink.
-// syscalls: openat(/dev/net/tun), ioctl(TUNGETFEATURES, TUNSETIFF, TUNSETOWNER, TUNSETGROUP),
-//           socket(AF_NETLINK, NETLINK_ROUTE), sendto, recvfrom, close
+// syscalls: openat(/dev/net/tun), ioctl(TUNGETFEATURES, TUNSETIFF, TUNSETOWNER, TUNSETGROUP, SIOCGIFINDEX),
+//           socket(AF_NETLINK, NETLINK_ROUTE), sendto, recvfrom, getrandom, close
+import CNetFD
 import NetFDPolicy
 import NetFDSystem
 
@@ -30,13 +31,22 @@ public final class LinuxTapKernel: TapKernel {
             var flags: TunFlags = [.tap, .noPacketInfo]
             if vnetHeader, try device.supportedFlags().contains(.vnetHeader) { flags.insert(.vnetHeader) }
             let name = try device.attach(nameTemplate: nameTemplate, flags: flags)
-            guard let link = try netlink.link(named: name) else { throw Errno.noDevice }
-            return CreatedTap(descriptor: device.descriptor, name: name, index: link.index,
-                              address: link.address ?? [], vnetHeader: flags.contains(.vnetHeader))
+            // The index by SIOCGIFINDEX and an address of our own: no RTM_GETLINK reply to build and parse.
+            return CreatedTap(descriptor: device.descriptor, name: name, index: try netlink.interfaceIndex(named: name),
+                              address: try Self.randomAddress(), vnetHeader: flags.contains(.vnetHeader))
         } catch {
             device.descriptor.close()
             throw error
         }
+    }
+
+    /// Six random bytes made a unicast, locally administered Ethernet address, like the kernel's
+    /// own random tap address (TapRequestFlow.hostSideAddress then sets the first byte to 0xfe).
+    static func randomAddress() throws(Errno) -> [UInt8] {
+        var address = [UInt8](repeating: 0, count: 6)
+        _ = try shimCall { address.withUnsafeMutableBytes { netfd_random_bytes($0.baseAddress, $0.count) } }
+        address[0] = (address[0] & 0xfe) | 0x02
+        return address
     }
 
     public func restrict(_ tap: CreatedTap, toUser uid: UInt32, group gid: UInt32) throws(Errno) {

@@ -12,6 +12,7 @@ public enum SyscallAllowList {
             (UInt64(netfd_ioctl_TUNSETIFF), "TunDevice.attach: create the tap"),
             (UInt64(netfd_ioctl_TUNSETOWNER), "TunDevice.restrict: only the caller may attach"),
             (UInt64(netfd_ioctl_TUNSETGROUP), "TunDevice.restrict: only the caller's group may attach"),
+            (UInt64(netfd_ioctl_SIOCGIFINDEX), "RouteNetlink.interfaceIndex: the new tap's index (read-only)"),
         ]
         return [
             // Memory and the Swift runtime.
@@ -21,7 +22,7 @@ public enum SyscallAllowList {
             SyscallRule("mremap", reason: "realloc of large buffers"),
             SyscallRule("madvise", reason: "free() returning memory"),
             SyscallRule("futex", reason: "Swift runtime locks and one-time initialisation"),
-            SyscallRule("getrandom", reason: "Swift's per-process hash seed"),
+            SyscallRule("getrandom", reason: "Swift's per-process hash seed; LinuxTapKernel.randomAddress"),
             SyscallRule("rt_sigreturn", reason: "returning from any signal handler"),
             SyscallRule("exit_group", reason: "exit"),
             SyscallRule("exit", reason: "thread exit"),

@@ -61,6 +61,11 @@ public struct PolicyLoader {
 /// Lexical ".." is sound here only because every directory on the way is
 /// checked with lstat and symlinks are refused.
 func normalizedPath(_ path: String) -> String {
+    isNormalizedPath(path) ? path : rebuiltPath(path)   // the usual case builds no string at all
+}
+
+/// `normalizedPath` the long way: split, apply, join.
+func rebuiltPath(_ path: String) -> String {
     // Byte-wise, with no split(), Set or joined(): each generic stdlib facility the helper touches
     // costs it resident pages (see README, Performance).
     var components: [Substring] = []
@@ -84,6 +89,28 @@ func normalizedPath(_ path: String) -> String {
     var normalized = ""
     for component in components { normalized += "/" + component }
     return normalized.isEmpty ? "/" : normalized
+}
+
+/// Whether absolute `path` is already normal: no empty, "." or ".." component and no trailing "/"
+/// (except "/" itself). Bytes only: no generic string operations on the helper's request path.
+func isNormalizedPath(_ path: String) -> Bool {
+    let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+    var componentLength = -1   // -1 before the leading "/"
+    var dots = 0               // how many of the component's bytes so far are "."
+    for byte in path.utf8 {
+        if byte == slash {
+            if componentLength == 0 || (componentLength > 0 && componentLength == dots && dots <= 2) { return false }
+            componentLength = 0
+            dots = 0
+        } else {
+            if componentLength < 0 { return false }   // relative
+            componentLength += 1
+            if byte == dot { dots += 1 }
+        }
+    }
+    if componentLength < 0 { return false }
+    if componentLength == 0 { return path.utf8.count == 1 }   // "/" itself, or a trailing "/"
+    return !(componentLength == dots && dots <= 2)
 }
 
 /// Whether `a` and `b` are the same path, byte for byte. Not `==`: String equality is Unicode
@@ -130,11 +157,14 @@ private struct LoadSession {
     // limits allow), and linear search keeps hashing out of the helper's start-up.
     private var loadedPaths: [String] = []
     private var loadedIdentities: [FileIdentity] = []
-    // A Set, unlike the two above: a policy may name up to 1000 files, each up to PATH_MAX deep
-    // (2048 directories), and a linear search over every directory trusted so far made loading
-    // quadratic in that (16 chains of 2031 directories: 3.4 s in a release build). Keyed by
-    // bytes, like every path comparison here.
+    // Trusted directories: a short array first (a normal load checks a handful, and hashing
+    // would cost the helper's start-up), then a Set once it grows: a policy may name up to 1000
+    // files, each up to PATH_MAX deep (2048 directories), and a linear search over every
+    // directory trusted so far made loading quadratic in that (16 chains of 2031 directories:
+    // 3.4 s in a release build). Keyed by bytes, like every path comparison here.
+    private var recentTrustedDirectories: [String] = []
     private var trustedDirectories: Set<PathBytes> = []
+    private static let linearTrustLimit = 32
 
     init(loader: PolicyLoader) {
         self.loader = loader
@@ -253,14 +283,18 @@ private struct LoadSession {
 
     /// Every directory above normalised absolute `path`, from "/" down.
     private func ancestors(of path: String) -> [String] {
-        var result: [String] = []
-        var directory = parentDirectory(of: path)
-        while true {
-            result.append(directory)
-            if directory == "/" { break }
-            directory = parentDirectory(of: directory)
+        // Prefixes ending before each "/" after the first, in order: no reversed() view, whose
+        // generic type the Swift runtime would have to instantiate on the helper's request path.
+        var result = ["/"]
+        let utf8 = path.utf8
+        var index = utf8.index(after: utf8.startIndex)
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                result.append(String(decoding: utf8[..<index], as: UTF8.self))
+            }
+            index = utf8.index(after: index)
         }
-        return result.reversed()
+        return result
     }
 
     /// Throws unless `directory` is a real directory owned by the trusted
@@ -268,7 +302,7 @@ private struct LoadSession {
     /// directories such as /tmp are refused too: anyone could create the
     /// policy file there first. Checked once per directory per load.
     private mutating func checkDirectory(_ directory: String, for path: String, at site: SourceLocation?) throws(PolicyDiagnostic) {
-        if trustedDirectories.contains(PathBytes(directory)) { return }
+        if isTrusted(directory) { return }
         let metadata: FileMetadata
         do throws(FileSystemError) {
             metadata = try loader.fileSystem.metadata(atPath: directory)
@@ -283,21 +317,34 @@ private struct LoadSession {
         case .regular, .other:
             throw unreadable(path, at: site, FileSystemError(.notADirectory))
         }
-        trustedDirectories.insert(PathBytes(directory))
+        if recentTrustedDirectories.count < Self.linearTrustLimit {
+            recentTrustedDirectories.append(directory)
+        } else {
+            trustedDirectories.insert(PathBytes(directory))
+        }
+    }
+
+    /// Whether `directory` already passed `checkDirectory` in this load.
+    private func isTrusted(_ directory: String) -> Bool {
+        if recentTrustedDirectories.contains(where: { samePath($0, directory) }) { return true }
+        return !trustedDirectories.isEmpty && trustedDirectories.contains(PathBytes(directory))
     }
 
     /// Throws unless `metadata` is owned by root or the trusted owner (root
     /// can change anything anyway) and is not writable by group or others.
     private func checkOwnership(_ metadata: FileMetadata, of path: String, what: String, at site: SourceLocation?) throws(PolicyDiagnostic) {
-        let owners = loader.trustedOwner == 0 ? "root" : "root or \(userDescription(loader.trustedOwner))"
-        let requirement = "it must be owned by \(owners) and not writable by group or others"
+        // The requirement is spelled out only when it is violated (no string work when it is met).
+        func requirement() -> String {
+            let owners = loader.trustedOwner == 0 ? "root" : "root or \(userDescription(loader.trustedOwner))"
+            return "it must be owned by \(owners) and not writable by group or others"
+        }
         guard metadata.owner == 0 || metadata.owner == loader.trustedOwner else {
-            throw problem(path, at: site, "refusing \(what) owned by \(userDescription(metadata.owner)); \(requirement)")
+            throw problem(path, at: site, "refusing \(what) owned by \(userDescription(metadata.owner)); \(requirement())")
         }
         guard metadata.mode & 0o022 == 0 else {
             let octal = String(metadata.mode & 0o7777, radix: 8)
             let mode = String(repeating: "0", count: max(0, 4 - octal.count)) + octal
-            throw problem(path, at: site, "refusing \(what) writable by group or others (mode \(mode)); \(requirement)")
+            throw problem(path, at: site, "refusing \(what) writable by group or others (mode \(mode)); \(requirement())")
         }
     }
 

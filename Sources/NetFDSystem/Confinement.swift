@@ -11,6 +11,16 @@ public enum Capability: Int32, Sendable, CaseIterable {
     public var name: String { self == .netAdmin ? "CAP_NET_ADMIN" : "CAP_NET_RAW" }
 }
 
+/// A set of capabilities as the kernel's bit mask (bit N is capability N): no array, so the
+/// privileged start-up instantiates no generic metadata for it.
+public struct CapabilitySet: OptionSet, Sendable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(_ capability: Capability) { rawValue = 1 << UInt64(capability.rawValue) }
+    public static var netAdmin: CapabilitySet { CapabilitySet(.netAdmin) }
+    public static var netRaw: CapabilitySet { CapabilitySet(.netRaw) }
+}
+
 /// One allowed syscall, optionally only for given argument values.
 public struct SyscallRule: Sendable {
     public var name: String
@@ -34,9 +44,8 @@ public enum Confinement {
     /// - Throws: EPERM when the kernel still reports a non-empty bounding set afterwards
     ///   (libcap-ng reports success without CAP_SETPCAP).
     @discardableResult
-    public static func limitCapabilities(to capabilities: [Capability]) throws(Errno) -> Bool {
-        let caps = capabilities.map(\.rawValue)
-        return try shimCall { caps.withUnsafeBufferPointer { netfd_caps_limit($0.baseAddress, Int32($0.count)) } } == 0
+    public static func limitCapabilities(to capabilities: CapabilitySet) throws(Errno) -> Bool {
+        try shimCall { netfd_caps_limit(capabilities.rawValue) } == 0
     }
 
     /// Whether `capability` is effective now.
@@ -52,48 +61,28 @@ public enum Confinement {
         _ = try shimCall { netfd_set_no_new_privs() }
     }
 
-    /// Loads a seccomp filter that allows exactly `rules` and kills the process on any other syscall.
-    /// - Throws: `.unknownSyscall` naming a rule libseccomp cannot resolve, or `.kernel` with the errno.
-    public static func installSyscallFilter(_ rules: [SyscallRule]) throws(SyscallFilterError) {
-        // strdup'd names stay valid for the whole call; freed after it.
-        let names = rules.map { strdup($0.name)! }
-        defer { names.forEach { free($0) } }
-        var cRules: [netfd_syscall_rule] = []
-        cRules.reserveCapacity(rules.count)
-        for (rule, name) in zip(rules, names) {
-            var c = netfd_syscall_rule()
-            c.name = UnsafePointer(name)
-            c.cmp_count = Int32(min(rule.arguments.count, 2))
-            withUnsafeMutableBytes(of: &c.cmp) { raw in
-                let slots = raw.bindMemory(to: netfd_arg_cmp.self)
-                for (i, arg) in rule.arguments.prefix(2).enumerated() {
-                    slots[i] = netfd_arg_cmp(arg: arg.index, op: Int32(NETFD_CMP_EQ), mask: 0, value: arg.value)
-                }
-            }
-            cRules.append(c)
+    /// Loads the seccomp filter `program` with one seccomp(SECCOMP_SET_MODE_FILTER) call: the
+    /// classic-BPF program netfd-seccomp-compile generated from `SyscallAllowList.helper` at build
+    /// time (`CompiledSyscallFilter.program`, 16 lowercase hex digits per instruction). The filter
+    /// kills the process on any syscall it does not allow. Needs no_new_privs set first.
+    /// - Throws: `.kernel` with seccomp(2)'s errno, or EINVAL (before any syscall) when `program`
+    ///   is not well-formed.
+    public static func installSyscallFilter(program: StaticString) throws(SyscallFilterError) {
+        let result = program.withUTF8Buffer { text in
+            netfd_seccomp_load_program(UnsafeRawPointer(text.baseAddress)?.assumingMemoryBound(to: CChar.self), text.count)
         }
-        var bad: Int32 = -1
-        let result = netfd_seccomp_install(cRules, Int32(cRules.count), &bad)
-        if result == 0 { return }
-        if bad >= 0 && result == -ENOSYS { throw .unknownSyscall(rules[Int(bad)].name) }
-        throw .kernel(Errno(-result))
-    }
-
-    /// The syscall number libseccomp resolves `name` to on this architecture, if any.
-    public static func syscallNumber(_ name: String) -> Int32? {
-        let nr = netfd_seccomp_syscall_number(name)
-        return nr >= 0 ? nr : nil
+        if result < 0 { throw .kernel(Errno(-result)) }
     }
 }
 
-/// Why a syscall filter could not be installed.
+/// Why the syscall filter could not be loaded. (A rule libseccomp cannot resolve is a build-time
+/// error of netfd-seccomp-compile; the helper only ever loads a finished program.)
 public enum SyscallFilterError: Error, Equatable, CustomStringConvertible {
-    case unknownSyscall(String)
+    /// seccomp(2) refused the program, or (EINVAL) the program text was malformed.
     case kernel(Errno)
 
     public var description: String {
         switch self {
-        case .unknownSyscall(let name): return "syscall \(name) is unknown to libseccomp"
         case .kernel(let errno): return errno.description
         }
     }

@@ -17,19 +17,27 @@ public final class RouteNetlink {
 
     deinit { descriptor.close() }
 
-    /// RTM_GETLINK by exact name. Returns nil when no such link exists (ENODEV).
+    /// RTM_GETLINK by exact name, without statistics. Returns nil when no such link exists (ENODEV).
     public func link(named name: String) throws(Errno) -> LinkMessage? {
         var message = start(Netlink.RTM_GETLINK, flags: Netlink.NLM_F_REQUEST)
         message.appendInterfaceInfo(index: 0)
         message.appendAttribute(Netlink.IFLA_IFNAME, string: name)
+        message.appendAttribute(Netlink.IFLA_EXT_MASK, uint32: Netlink.RTEXT_FILTER_SKIP_STATS)
         return try fetchLink(message)
     }
 
-    /// RTM_GETLINK by index. Returns nil when no such link exists.
+    /// RTM_GETLINK by index, without statistics. Returns nil when no such link exists.
     public func link(index: Int32) throws(Errno) -> LinkMessage? {
         var message = start(Netlink.RTM_GETLINK, flags: Netlink.NLM_F_REQUEST)
         message.appendInterfaceInfo(index: index)
+        message.appendAttribute(Netlink.IFLA_EXT_MASK, uint32: Netlink.RTEXT_FILTER_SKIP_STATS)
         return try fetchLink(message)
+    }
+
+    /// The index of the link named exactly `name` (SIOCGIFINDEX on this socket: a lookup under RCU,
+    /// without the rtnl lock or a reply to build). Throws ENODEV when there is none.
+    public func interfaceIndex(named name: String) throws(Errno) -> Int32 {
+        try shimCall { netfd_interface_index(descriptor.rawValue, name) }
     }
 
     /// RTM_NEWLINK on an existing link: sets whichever of MTU, address and master are given.
@@ -78,18 +86,44 @@ public final class RouteNetlink {
         let bytes = message.finish()
         let sent = try systemCall { bytes.withUnsafeBytes { Glibc.send(descriptor.rawValue, $0.baseAddress, $0.count, 0) } }
         guard sent == bytes.count else { throw Errno.ioError }
-        var buffer = [UInt8](repeating: 0, count: 32768)
         while true {
-            let count = try systemCall { buffer.withUnsafeMutableBytes { Glibc.recv(descriptor.rawValue, $0.baseAddress, $0.count, 0) } }
-            let replies: [NetlinkMessage]
-            do { replies = try parseNetlinkMessages(Array(buffer[..<count])) } catch { throw Errno.badMessage }
-            for reply in replies where reply.sequence == sequence {
-                if let errorNumber = reply.errorNumber {
-                    if errorNumber == 0 { return nil }
-                    throw Errno(errorNumber)
+            // Not zero-filled: the kernel writes what it sends, and only those pages are touched.
+            var received = 0
+            var failure: Errno?
+            let datagram = [UInt8](unsafeUninitializedCapacity: Self.receiveBufferSize) { buffer, count in
+                do throws(Errno) {
+                    received = try systemCall { Glibc.recv(descriptor.rawValue, buffer.baseAddress, buffer.count, 0) }
+                } catch {
+                    failure = error
                 }
-                if reply.type != Netlink.NLMSG_DONE { return reply }
+                count = received
+            }
+            if let failure { throw failure }
+            // Plain variables, not a Result: each generic type costs the helper a metadata instantiation.
+            var answered = false, errorNumber: Int32 = 0, data: NetlinkMessage?
+            do {
+                try forEachNetlinkMessage(in: datagram[...]) { reply in
+                    guard reply.sequence == sequence else { return true }
+                    if let code = reply.errorNumber {
+                        answered = true
+                        errorNumber = code
+                        return false
+                    }
+                    if reply.type == Netlink.NLMSG_DONE { return true }
+                    answered = true
+                    data = reply
+                    return false
+                }
+            } catch {
+                throw Errno.badMessage
+            }
+            if answered {
+                if errorNumber != 0 { throw Errno(errorNumber) }
+                return data
             }
         }
     }
+
+    /// Large enough for any single RTM_NEWLINK reply (the kernel sizes them below 32 KiB).
+    private static let receiveBufferSize = 32768
 }

@@ -11,6 +11,9 @@
 //   netfd-bench hold [--count N] [--bridge BR] PATH[,ARG...]
 //       Creates N taps on BR one call at a time, holds all fds, checks BR has N ports, closes
 //       them and checks every tap is gone; prints how long each phase took.
+//   netfd-bench trace-code OUT [--bridge BR] LABEL=PATH[,ARG...]
+//       Single-steps one call and writes the code it runs, in first-run order, to OUT (the
+//       input of scripts/link-order).
 //   netfd-bench ratio NAME A B
 //       Prints NAME A/B (used by scripts/bench to print the ratios last).
 import CNetFD
@@ -243,6 +246,30 @@ func peakRSS(_ options: Options) {
     }
 }
 
+/// `trace-code OUT`: single-steps one call of each subject (normally just netfd-helper), writing the
+/// code granules it runs to OUT (OUT.LABEL with several subjects), for scripts/link-order.
+func traceCode(_ options: Options, output: String) {
+    let subjects = options.specs.map(Subject.init(spec:))
+    for subject in subjects {
+        let path = subjects.count == 1 ? output : "\(output).\(subject.label)"
+        let (parent, child) = handoffPair()
+        var steps = 0
+        var status: Int32 = 0
+        let result = withCArguments(subject.arguments(socket: child.rawValue, bridge: options.bridge)) { argv in
+            netfd_bench_trace_code(subject.path, argv, path, &steps, &status)
+        }
+        child.close()
+        guard result == 0, status == 0 else { fatal("\(subject.label): traced run failed (\(result), status \(status))") }
+        guard let received = try? parent.receive(), let descriptor = received.descriptor else {
+            fatal("\(subject.label): traced run sent no fd")
+        }
+        _ = verifyTap(descriptor, bridge: options.bridge, label: subject.label)
+        descriptor.close()
+        parent.close()
+        print("\(subject.label): \(steps) instructions stepped, code granules in \(path)")
+    }
+}
+
 /// The number of ports of `bridge` (entries of /sys/class/net/BRIDGE/brif).
 func portCount(_ bridge: String) -> Int {
     guard let directory = opendir("/sys/class/net/\(bridge)/brif") else { fatal("\(bridge) is not a bridge here") }
@@ -311,5 +338,9 @@ case "latency": latency(Options(arguments.dropFirst()))
 case "rss": peakRSS(Options(arguments.dropFirst()))
 case "hold": hold(Options(arguments.dropFirst()))
 case "ratio": ratio(arguments.dropFirst())
+case "trace-code":
+    // `arguments` is a slice of CommandLine.arguments: index 1 is the command, 2 is OUT.
+    guard arguments.count >= 3 else { fatal("usage: netfd-bench trace-code OUT [--bridge BR] LABEL=PATH[,ARG...]") }
+    traceCode(Options(arguments.dropFirst(2)), output: arguments[arguments.startIndex + 1])
 default: fatal("usage: netfd-bench latency|rss|hold|ratio ... (see the comment at the top of Sources/netfd-bench/main.swift)")
 }

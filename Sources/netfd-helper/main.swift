@@ -12,7 +12,9 @@ import NetFDSystem
 
 let defaultPolicyPath = "/etc/netfd/netfd.policy"
 let version = "netfd-helper 0.1.0"
-let usage = """
+/// The --help text; a function, so the request path never builds it.
+func usage() -> String {
+    """
     usage: netfd-helper [--use-vnet] --fd=N --br=BRIDGE [--policy=PATH]
            netfd-helper check [--policy PATH] [--user U] [--group G]... [tap bridge NAME [--vnet-hdr]]
            netfd-helper --help | --version
@@ -21,16 +23,24 @@ let usage = """
     decision. Only root may choose another policy (--policy). See netfd-helper(8), netfd.policy(5).
 
     """
+}
 
 /// Writes `text` to a standard stream with write(2) (no stdio: no isatty ioctl, no buffering).
 func emit(_ text: String, to stream: FileDescriptor) {
     try? stream.writeAll(text.utf8)
 }
 
+/// Ends the process with `status` at once: _exit(2), not exit(3). Nothing is buffered (all output
+/// goes through write(2)), so the atexit handlers, C++ destructors and stdio flush of the
+/// runtime and libc have nothing to do but fault in their code.
+func finish(_ status: Int32) -> Never {
+    _exit(status)
+}
+
 /// Prints the one-line reason on stderr and exits with the failure's documented code.
 func fail(_ failure: HelperFailure) -> Never {
     emit("netfd-helper: \(failure.message)\n", to: .standardError)
-    exit(failure.exitCode)
+    finish(failure.exitCode)
 }
 
 // 1. Confine. Only constants are used here: argv, the environment and files are untouched.
@@ -43,9 +53,9 @@ if geteuid() != getuid() || getegid() != getgid() {
 }
 let holdsNetAdmin: Bool
 do {
-    holdsNetAdmin = try Confinement.limitCapabilities(to: [.netAdmin]) && Confinement.has(.netAdmin)
+    holdsNetAdmin = try Confinement.limitCapabilities(to: .netAdmin) && Confinement.has(.netAdmin)
     try Confinement.forbidNewPrivileges()
-    try Confinement.installSyscallFilter(SyscallAllowList.helper)
+    try Confinement.installSyscallFilter(program: CompiledSyscallFilter.program)
 } catch let error as Errno {
     fail(.confinement("could not drop privileges: \(error) (the bounding set can only be emptied with cap_setpcap: setcap cap_net_admin,cap_setpcap=ep)"))
 } catch {
@@ -59,16 +69,12 @@ TestHook.reach("confined")
 let command: HelperCommand
 do {
     // The raw bytes, not CommandLine.arguments, which silently repairs invalid UTF-8.
-    let rawArguments = (0..<Int(CommandLine.argc)).dropFirst().map { index -> [UInt8] in
-        guard let argument = CommandLine.unsafeArgv[index] else { return [] }
-        return UnsafeRawBufferPointer(start: argument, count: strlen(argument)).map { $0 }
-    }
-    command = try HelperCommand.parse(try HelperCommand.decodeArguments(rawArguments))
+    command = try HelperCommand.parse(try HelperCommand.decodeArguments(argv: CommandLine.unsafeArgv, count: Int(CommandLine.argc)))
 } catch { fail(error) }
 
 switch command {
-case .help: emit(usage, to: .standardOutput); exit(0)
-case .version: emit(version + "\n", to: .standardOutput); exit(0)
+case .help: emit(usage(), to: .standardOutput); finish(0)
+case .version: emit(version + "\n", to: .standardOutput); finish(0)
 default: break
 }
 
@@ -97,7 +103,7 @@ case .check(let arguments):
     do {
         let report = try CheckReport.make(arguments, policy: policy, users: users, caller: caller)
         emit(report.text, to: .standardOutput)
-        exit(report.exitCode)
+        finish(report.exitCode)
     } catch {
         fail(error)
     }
@@ -128,4 +134,4 @@ case .bridgeHelper(let arguments):
         fail(.kernel("could not open rtnetlink: \(error)"))
     }
 }
-exit(0)
+finish(0)

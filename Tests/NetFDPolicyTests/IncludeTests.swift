@@ -42,6 +42,19 @@ final class IncludeTests: XCTestCase {
         XCTAssertEqual(policy.files, [mainPolicy, "/etc/netfd/sub/a.policy", "/etc/netfd/b.policy", "/etc/netfd/c.policy"])
         XCTAssertEqual(normalizedPath("/../a/./b//c/.."), "/a/b")
         XCTAssertEqual(normalizedPath("/"), "/")
+    }
+
+    /// The fast check agrees with rebuilding the path, byte for byte, on every tricky shape.
+    func testNormalizedPathFastCheckAgreesWithRebuilding() {
+        let paths = ["/", "//", "/a", "/a/", "/a//b", "/.", "/..", "/...", "/a/.", "/a/..", "/a/...", "/a/.b", "/a/..b",
+                     "/a/b.", "/.a/b", "/a/./b", "/a/../b", "/etc/netfd/netfd.policy", "a", "", "./a", "/a/b/c/d..e",
+                     "/caf\u{E9}/x", "/cafe\u{301}/x", "/\u{301}/..", "/a/.\u{301}", "/a/..\u{301}/b"]
+        for path in paths {
+            XCTAssertEqual(isNormalizedPath(path), path.utf8.first == UInt8(ascii: "/") && rebuiltPath(path).utf8.elementsEqual(path.utf8), path.debugDescription)
+            if path.utf8.first == UInt8(ascii: "/") {
+                XCTAssertTrue(normalizedPath(path).utf8.elementsEqual(rebuiltPath(path).utf8), path.debugDescription)
+            }
+        }
         XCTAssertEqual(parentDirectory(of: "/x"), "/")
         XCTAssertEqual(parentDirectory(of: "/a/b"), "/a")
     }

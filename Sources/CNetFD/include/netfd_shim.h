@@ -1,8 +1,8 @@
 /*
  * netfd_shim.h - the few things Swift cannot call directly.
  *
- * Variadic ioctl() and prctl(), the CMSG_* macros, and the libcap-ng and
- * libseccomp macros are wrapped here. Every function returns 0 (or a count)
+ * Variadic ioctl() and prctl(), the CMSG_* macros, the libcap-ng macros and
+ * seccomp(2) are wrapped here. Every function returns 0 (or a count)
  * on success and -errno on failure; none retries on EINTR (the Swift layer
  * does that once, in one place).
  *
@@ -40,6 +40,12 @@ int netfd_tun_get_iff(int fd, char *name_out, int *flags);
 /** TUNSETOWNER / TUNSETGROUP: only this uid / gid may attach to the device. */
 int netfd_tun_set_owner(int fd, uid_t uid);
 int netfd_tun_set_group(int fd, gid_t gid);
+/**
+ * SIOCGIFINDEX on `socket_fd` (any socket; netfd uses its rtnetlink socket):
+ * the index of the link named exactly `name`, -ENAMETOOLONG for a name that
+ * does not fit IFNAMSIZ (never truncated), or -errno (-ENODEV: no such link).
+ */
+int netfd_interface_index(int socket_fd, const char *name);
 
 /* --- SCM_RIGHTS (sys/socket.h CMSG_* macros) ------------------------------ */
 /**
@@ -67,41 +73,50 @@ enum {
     NETFD_CAP_NET_RAW = 13,
 };
 /**
- * Keeps only those of `caps` that are permitted now (in the effective and
- * permitted sets) and empties every other set, bounding set included.
+ * Keeps only those capabilities of the mask `keep` (bit N = capability N) that
+ * are permitted now, in the effective and permitted sets, and empties every
+ * other set, bounding set included (libcap-ng).
  * Returns 0 when confined, 1 when the process held no capabilities at all
  * (nothing to drop), -EPERM when the kernel still reports a non-empty
  * bounding set (libcap-ng reports success without CAP_SETPCAP; this checks).
  */
-int netfd_caps_limit(const int *caps, int count);
+int netfd_caps_limit(uint64_t keep);
 /** 1 if the kernel reports an empty bounding set, 0 if not, -errno. */
 int netfd_caps_bounding_set_is_empty(void);
 /** 1 if `cap` is in the effective set, 0 if not, -errno. */
 int netfd_caps_have_effective(int cap);
 
-/** One comparison of a syscall argument; op is one of NETFD_CMP_*. */
-enum { NETFD_CMP_EQ = 1, NETFD_CMP_MASKED_EQ = 2 };
-struct netfd_arg_cmp {
-    int arg;            /* 0..5 */
-    int op;
-    uint64_t mask;      /* for NETFD_CMP_MASKED_EQ */
-    uint64_t value;
+/** struct sock_filter: one classic-BPF instruction, in host byte order. */
+struct netfd_bpf_insn {
+    uint16_t code;
+    uint8_t jt;
+    uint8_t jf;
+    uint32_t k;
 };
-/** Allows `name` when all `cmp_count` (0..2) comparisons hold. */
-struct netfd_syscall_rule {
-    const char *name;
-    int cmp_count;
-    struct netfd_arg_cmp cmp[2];
+enum {
+    /** BPF_MAXINSNS: the most instructions the kernel accepts in one filter. */
+    NETFD_BPF_MAXINSNS = 4096,
+    /** Hex digits per instruction in a program's text: code (4), jt (2), jf (2), k (8). */
+    NETFD_BPF_HEX_DIGITS = 16,
 };
 /**
- * Loads a seccomp filter that allows exactly `rules` and kills the process
- * (SECCOMP_RET_KILL_PROCESS) on anything else. Needs no_new_privs set.
- * Returns -ENOSYS naming no syscall when a name is unknown to libseccomp
- * (the index of the bad rule is stored in *bad_rule).
+ * Decodes a seccomp program's text, as netfd-seccomp-compile generates it at
+ * build time: `length` lowercase hex digits (no terminator needed), 16 per
+ * instruction, each the big-endian fields code (4 digits), jt (2), jf (2),
+ * k (8). Stores the instructions in `program` and returns their count, or
+ * -EINVAL when the text is empty, not a multiple of 16 digits long, holds
+ * anything but 0-9a-f, or has more than NETFD_BPF_MAXINSNS or `capacity`
+ * instructions. No syscalls.
  */
-int netfd_seccomp_install(const struct netfd_syscall_rule *rules, int count, int *bad_rule);
-/** The syscall number libseccomp knows for `name` on this architecture, or -ENOSYS. */
-int netfd_seccomp_syscall_number(const char *name);
+int netfd_seccomp_decode_program(const char *hex, size_t length,
+                                 struct netfd_bpf_insn *program, size_t capacity);
+/**
+ * Decodes the program text (as netfd_seccomp_decode_program) and loads it as
+ * this thread's seccomp filter with one seccomp(SECCOMP_SET_MODE_FILTER, 0)
+ * call (no flags). Needs no_new_privs set (or CAP_SYS_ADMIN). Returns 0,
+ * -EINVAL for malformed text (before any syscall), or seccomp(2)'s -errno.
+ */
+int netfd_seccomp_load_program(const char *hex, size_t length);
 
 /* ioctl request numbers and socket constants a seccomp rule filters on. */
 extern const unsigned long netfd_ioctl_TUNSETIFF;
@@ -110,6 +125,7 @@ extern const unsigned long netfd_ioctl_TUNGETFEATURES;
 extern const unsigned long netfd_ioctl_TUNSETOWNER;
 extern const unsigned long netfd_ioctl_TUNSETGROUP;
 extern const unsigned long netfd_ioctl_FIONREAD;
+extern const unsigned long netfd_ioctl_SIOCGIFINDEX;
 extern const int netfd_AF_NETLINK;
 extern const int netfd_NETLINK_ROUTE;
 extern const int netfd_SOCK_TYPE_MASK;
@@ -119,6 +135,8 @@ extern const int netfd_SOCK_TYPE_MASK;
 int netfd_close_range(unsigned int first, unsigned int last);
 /** setns(fd, nstype) for tests that work inside a network namespace. */
 int netfd_setns(int fd, int nstype);
+/** getrandom(2) filling all `length` bytes of `buffer`: 0, -EIO on a short read, or -errno. */
+int netfd_random_bytes(void *buffer, size_t length);
 /** CLONE_NEWNET */
 extern const int netfd_CLONE_NEWNET;
 

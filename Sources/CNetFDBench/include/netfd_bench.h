@@ -1,4 +1,4 @@
-// netfd_bench.h - what the benchmark needs from C: a ptrace-observed run, which Swift cannot
+// netfd_bench.h - what the benchmark needs from C: ptrace-observed runs, which Swift cannot
 // express (ptrace is variadic). Benchmark-only: never linked into netfd-helper.
 #ifndef NETFD_BENCH_H
 #define NETFD_BENCH_H
@@ -11,5 +11,12 @@
 /// With NETFD_BENCH_SMAPS=FILE set, also appends the child's /proc/PID/smaps at that stop to FILE.
 /// Returns 0 with *peak_kib and *wait_status set, or -errno.
 int netfd_bench_peak_rss(const char *path, char *const argv[], long *peak_kib, int *wait_status);
+
+/// Runs `path` with `argv` (NULL-terminated) as a traced child that inherits the caller's
+/// descriptors and single-steps it from exec to exit, writing to `out_path` the address of every
+/// 16-byte code granule it executes, in decimal, once, in the order first executed (the
+/// input of scripts/link-order). Slow: about 10 µs per instruction.
+/// Returns 0 with *steps (instructions stepped) and *wait_status set, or -errno.
+int netfd_bench_trace_code(const char *path, char *const argv[], const char *out_path, long *steps, int *wait_status);
 
 #endif

@@ -50,15 +50,15 @@ public struct LinkMessage: Equatable, Sendable {
             flags: payload.hostOrderInteger(at: 8),
             deviceType: payload.hostOrderInteger(at: 2)
         )
-        for (type, value) in try parseNetlinkAttributes(payload.dropFirst(Netlink.interfaceInfoSize)) {
+        try forEachNetlinkAttribute(in: payload.dropFirst(Netlink.interfaceInfoSize)) { type, value throws(NetlinkDecodeError) in
             switch type {
             case Netlink.IFLA_IFNAME: name = decodeNetlinkString(value)
             case Netlink.IFLA_MTU: mtu = try decodeNetlinkUInt32(value)
             case Netlink.IFLA_MASTER: master = Int32(bitPattern: try decodeNetlinkUInt32(value))
             case Netlink.IFLA_ADDRESS: address = Array(value)
             case Netlink.IFLA_LINKINFO:
-                for (infoType, infoValue) in try parseNetlinkAttributes(value) where infoType == Netlink.IFLA_INFO_KIND {
-                    kind = decodeNetlinkString(infoValue)
+                try forEachNetlinkAttribute(in: value) { infoType, infoValue in
+                    if infoType == Netlink.IFLA_INFO_KIND { kind = decodeNetlinkString(infoValue) }
                 }
             default: break   // the kernel sends dozens of attributes netfd has no use for
             }

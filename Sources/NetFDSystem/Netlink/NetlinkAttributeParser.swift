@@ -7,6 +7,18 @@ public func parseNetlinkAttributes(
     _ bytes: ArraySlice<UInt8>
 ) throws(NetlinkDecodeError) -> [(type: UInt16, value: ArraySlice<UInt8>)] {
     var attributes: [(type: UInt16, value: ArraySlice<UInt8>)] = []
+    try forEachNetlinkAttribute(in: bytes) { type, value in attributes.append((type, value)) }
+    return attributes
+}
+
+/// Calls `body` with each netlink attribute of `bytes`, in order, under the rules of
+/// `parseNetlinkAttributes` (which is built on it). Collects nothing: the helper's request path
+/// reads the few attributes it needs without building an array of tuples, whose generic metadata
+/// the Swift runtime would have to instantiate at start-up.
+/// - Throws: the first malformed attribute; `body` has seen every attribute before it.
+public func forEachNetlinkAttribute(
+    in bytes: ArraySlice<UInt8>, _ body: (UInt16, ArraySlice<UInt8>) throws(NetlinkDecodeError) -> Void
+) throws(NetlinkDecodeError) {
     var offset = 0
     while offset < bytes.count {
         let start = bytes.startIndex + offset
@@ -22,10 +34,9 @@ public func parseNetlinkAttributes(
             throw NetlinkDecodeError(.missingPadding, at: start)
         }
         let type = bytes.hostOrderInteger(at: offset + 2, as: UInt16.self) & Netlink.NLA_TYPE_MASK
-        attributes.append((type, bytes[start + Netlink.attributeHeaderSize..<start + length]))
+        try body(type, bytes[start + Netlink.attributeHeaderSize..<start + length])
         offset += Netlink.align(length)
     }
-    return attributes
 }
 
 /// Decodes a kernel string attribute: up to the first NUL, invalid UTF-8 replaced rather than rejected.

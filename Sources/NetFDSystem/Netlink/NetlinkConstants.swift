@@ -52,6 +52,8 @@ public enum Netlink {
     public static let IFLA_INFO_DATA: UInt16 = 2
     /// GETLINK filter mask (u32, RTEXT_FILTER_* from linux/rtnetlink.h).
     public static let IFLA_EXT_MASK: UInt16 = 29
+    /// RTEXT_FILTER_SKIP_STATS for IFLA_EXT_MASK: a lookup needs no counters (less for the kernel to gather).
+    public static let RTEXT_FILTER_SKIP_STATS: UInt32 = 1 << 3
 
     // MARK: Interface flags (linux/if.h)
 

@@ -37,6 +37,19 @@ private let maximumErrorNumber: Int32 = 4095
 /// is always meaningful. Every step consumes at least 16 bytes, so hostile input cannot loop.
 public func parseNetlinkMessages(_ datagram: [UInt8]) throws(NetlinkDecodeError) -> [NetlinkMessage] {
     var messages: [NetlinkMessage] = []
+    try forEachNetlinkMessage(in: datagram[...]) { message in messages.append(message); return true }
+    return messages
+}
+
+/// Calls `body` with each message of `datagram`, in order, under the rules of `parseNetlinkMessages`
+/// (which is built on it), until `body` returns false. Builds no array of messages: the helper's
+/// request path looks for one reply, and an array would cost it a generic-metadata instantiation.
+/// Error offsets are indices relative to the start of `datagram`.
+/// - Throws: the first malformed message; `body` has seen every message before it.
+public func forEachNetlinkMessage(
+    in datagram: ArraySlice<UInt8>, _ body: (NetlinkMessage) throws(NetlinkDecodeError) -> Bool
+) throws(NetlinkDecodeError) {
+    let base = datagram.startIndex
     var offset = 0
     while offset < datagram.count {
         let remaining = datagram.count - offset
@@ -55,7 +68,7 @@ public func parseNetlinkMessages(_ datagram: [UInt8]) throws(NetlinkDecodeError)
             flags: datagram.hostOrderInteger(at: offset + 6),
             sequence: datagram.hostOrderInteger(at: offset + 8),
             portID: datagram.hostOrderInteger(at: offset + 12),
-            payload: Array(datagram[offset + Netlink.messageHeaderSize..<offset + length])
+            payload: Array(datagram[base + offset + Netlink.messageHeaderSize..<base + offset + length])
         )
         if message.type == Netlink.NLMSG_ERROR {
             guard message.payload.count >= MemoryLayout<Int32>.size else {
@@ -65,8 +78,7 @@ public func parseNetlinkMessages(_ datagram: [UInt8]) throws(NetlinkDecodeError)
                 throw NetlinkDecodeError(.invalidErrorCode, at: offset)
             }
         }
-        messages.append(message)
+        guard try body(message) else { return }
         offset += Netlink.align(length)
     }
-    return messages
 }
