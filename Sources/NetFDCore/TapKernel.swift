@@ -16,7 +16,8 @@ public struct CreatedTap: Equatable, Sendable {
     public var descriptor: FileDescriptor
     public var name: String
     public var index: Int32
-    /// The MAC address the kernel gave it.
+    /// Its MAC address before configuration: random, unicast, locally administered (the Linux
+    /// kernel layer draws it with getrandom instead of reading the kernel's back).
     public var address: [UInt8]
     public var vnetHeader: Bool
     public init(descriptor: FileDescriptor, name: String, index: Int32, address: [UInt8], vnetHeader: Bool) {

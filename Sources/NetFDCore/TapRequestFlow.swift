@@ -125,8 +125,8 @@ public struct TapRequestFlow {
         do { try body() } catch { throw .kernel(step(), error) }
     }
 
-    /// The host side's MAC: the kernel's random address with the first byte 0xfe, so it is never
-    /// the lowest address on the bridge and the bridge never adopts it (as qemu-bridge-helper does).
+    /// The host side's MAC: the tap's random address with the first byte 0xfe, so it is never the
+    /// lowest address on the bridge and the bridge never adopts it (as qemu-bridge-helper does).
     static func hostSideAddress(_ address: [UInt8]) -> [UInt8] {
         guard address.count == 6 else { return address }
         return [0xfe] + address.dropFirst()
