@@ -1,4 +1,4 @@
-/* tun.c - ioctls on /dev/net/tun, and SIOCGIFINDEX on a socket (syscalls: ioctl) */
+/* tun.c - ioctls on /dev/net/tun (syscalls: ioctl) */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -17,7 +17,6 @@ const unsigned long netfd_ioctl_TUNGETFEATURES = TUNGETFEATURES;
 const unsigned long netfd_ioctl_TUNSETOWNER = TUNSETOWNER;
 const unsigned long netfd_ioctl_TUNSETGROUP = TUNSETGROUP;
 const unsigned long netfd_ioctl_FIONREAD = FIONREAD;
-const unsigned long netfd_ioctl_SIOCGIFINDEX = SIOCGIFINDEX;
 
 int netfd_tun_get_features(int fd, unsigned int *features)
 {
@@ -61,17 +60,4 @@ int netfd_tun_set_owner(int fd, uid_t uid)
 int netfd_tun_set_group(int fd, gid_t gid)
 {
     return ioctl(fd, TUNSETGROUP, (unsigned long)gid) < 0 ? -errno : 0;
-}
-
-int netfd_interface_index(int socket_fd, const char *name)
-{
-    struct ifreq ifr;
-
-    if (strlen(name) >= IFNAMSIZ)
-        return -ENAMETOOLONG;   /* never truncate a name */
-    memset(&ifr, 0, sizeof(ifr));
-    strcpy(ifr.ifr_name, name);
-    if (ioctl(socket_fd, SIOCGIFINDEX, &ifr) < 0)
-        return -errno;
-    return ifr.ifr_ifindex;
 }

@@ -1,6 +1,10 @@
-// LinuxTapKernel.swift - TapKernel on the real kernel: /dev/net/tun ioctls and rtnetlink.
-// syscalls: openat(/dev/net/tun), ioctl(TUNGETFEATURES, TUNSETIFF, TUNSETOWNER, TUNSETGROUP, SIOCGIFINDEX),
-//           socket(AF_NETLINK, NETLINK_ROUTE), sendto, recvfrom, getrandom, close
+// LinuxTapKernel.swift - TapKernel on the real kernel: /dev/net/tun ioctls, then interface ioctls
+// by name on an rtnetlink socket (as qemu-bridge-helper does), and RTM_GETLINK only to name the
+// kind of a link that is not a bridge. The tap's name is the kernel's and unique in the namespace while the
+// helper holds its descriptor; only a CAP_NET_ADMIN process of that namespace could rename it.
+// syscalls: openat(/dev/net/tun), ioctl(TUNGETFEATURES, TUNSETIFF, TUNSETOWNER, TUNSETGROUP,
+//           SIOCGIFINDEX, SIOCGIFMTU, SIOCSIFMTU, SIOCSIFHWADDR, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCBRADDIF),
+//           socket(AF_NETLINK, NETLINK_ROUTE), sendto and recvfrom (errors only), getrandom, close
 import CNetFD
 import NetFDPolicy
 import NetFDSystem
@@ -16,13 +20,14 @@ public final class LinuxTapKernel: TapKernel {
         self.clonePath = clonePath
     }
 
+    /// The bridge probe (a refused SIOCBRADDIF) and SIOCGIFMTU, the MTU the tap will take.
     public func bridge(named name: InterfaceName) throws(BridgeLookupError) -> BridgeLink {
-        let link: LinkMessage?
-        do { link = try netlink.link(named: name.value) } catch { throw .kernel(error) }
-        // The kernel looked the name up whole; check it answered for exactly that name anyway.
-        guard let link, link.name == name.value else { throw .notFound }
-        guard link.kind == "bridge" else { throw .notABridge(kind: link.kind ?? "") }
-        return BridgeLink(name: name.value, index: link.index, mtu: link.mtu ?? 1500)
+        do throws(Errno) {
+            guard try netlink.isBridge(linkNamed: name.value) else { throw .notSupported }
+            return BridgeLink(name: name.value, mtu: try netlink.mtu(ofLinkNamed: name.value))
+        } catch {
+            throw describe(name.value, error)
+        }
     }
 
     public func createTap(nameTemplate: String, vnetHeader: Bool) throws(Errno) -> CreatedTap {
@@ -54,15 +59,41 @@ public final class LinuxTapKernel: TapKernel {
     }
 
     public func configure(_ tap: CreatedTap, mtu: UInt32, address: [UInt8]) throws(Errno) {
-        try netlink.setLink(index: tap.index, mtu: mtu, address: address)
+        try netlink.setMTU(mtu, ofLinkNamed: tap.name)
+        try netlink.setEthernetAddress(address, ofLinkNamed: tap.name)
     }
 
-    public func enslave(_ tap: CreatedTap, to bridge: BridgeLink) throws(Errno) {
-        try netlink.setLink(index: tap.index, master: bridge.index)
+    /// SIOCBRADDIF, which the kernel accepts only for a bridge (the link may have been replaced
+    /// since the lookup).
+    public func enslave(_ tap: CreatedTap, to bridge: BridgeLink) throws(BridgeLookupError) {
+        do {
+            try netlink.addPort(index: tap.index, toBridgeNamed: bridge.name)
+        } catch {
+            throw describe(bridge.name, error)
+        }
+    }
+
+    /// What the ioctls' `error` for the link `name` means: ENODEV that it does not exist,
+    /// EOPNOTSUPP that it is not a bridge, with its kind from RTM_GETLINK (the one rtnetlink
+    /// request, made on this error path only).
+    private func describe(_ name: String, _ error: Errno) -> BridgeLookupError {
+        switch error {
+        case .noDevice:
+            return .notFound
+        case .notSupported:
+            let link: LinkMessage?
+            do { link = try netlink.link(named: name) } catch { return .kernel(error) }
+            // The kernel looked the name up whole; check it answered for exactly that name anyway.
+            guard let link, link.name == name else { return .notFound }
+            guard link.kind != "bridge" else { return .kernel(.notSupported) }   // replaced meanwhile
+            return .notABridge(kind: link.kind ?? "")
+        default:
+            return .kernel(error)
+        }
     }
 
     public func bringUp(_ tap: CreatedTap) throws(Errno) {
-        try netlink.setUp(index: tap.index, true)
+        try netlink.setUp(linkNamed: tap.name)
     }
 
     public func close(_ tap: CreatedTap) {

@@ -13,6 +13,12 @@ public enum SyscallAllowList {
             (UInt64(netfd_ioctl_TUNSETOWNER), "TunDevice.restrict: only the caller may attach"),
             (UInt64(netfd_ioctl_TUNSETGROUP), "TunDevice.restrict: only the caller's group may attach"),
             (UInt64(netfd_ioctl_SIOCGIFINDEX), "RouteNetlink.interfaceIndex: the new tap's index (read-only)"),
+            (UInt64(netfd_ioctl_SIOCGIFMTU), "RouteNetlink.mtu: the bridge exists, and its MTU (read-only)"),
+            (UInt64(netfd_ioctl_SIOCSIFMTU), "RouteNetlink.setMTU: the tap takes the bridge's MTU"),
+            (UInt64(netfd_ioctl_SIOCSIFHWADDR), "RouteNetlink.setEthernetAddress: the tap's fe: MAC"),
+            (UInt64(netfd_ioctl_SIOCGIFFLAGS), "RouteNetlink.setUp: the tap's flags, before adding IFF_UP (read-only)"),
+            (UInt64(netfd_ioctl_SIOCSIFFLAGS), "RouteNetlink.setUp: IFF_UP on the tap"),
+            (UInt64(netfd_ioctl_SIOCBRADDIF), "RouteNetlink.addPort: the tap joins the bridge; RouteNetlink.isBridge: the same refused for port 0"),
         ]
         return [
             // Memory and the Swift runtime.
@@ -44,9 +50,9 @@ public enum SyscallAllowList {
             SyscallRule("sendmsg", reason: "UnixSocket.send: the tap descriptor with SCM_RIGHTS"),
             // rtnetlink, and nothing else may be a new socket.
             SyscallRule("socket", [(0, UInt64(netfd_AF_NETLINK)), (2, UInt64(netfd_NETLINK_ROUTE))],
-                        reason: "RouteNetlink: a NETLINK_ROUTE socket"),
-            SyscallRule("sendto", reason: "RouteNetlink requests"),
-            SyscallRule("recvfrom", reason: "RouteNetlink replies"),
+                        reason: "RouteNetlink: a NETLINK_ROUTE socket, also the handle for the interface ioctls"),
+            SyscallRule("sendto", reason: "RouteNetlink.link: RTM_GETLINK, to name the kind of a link that is not a bridge"),
+            SyscallRule("recvfrom", reason: "RouteNetlink.link: its reply"),
         ] + ioctlReasons.map { SyscallRule("ioctl", [(1, $0.0)], reason: $0.1) }
     }
 }

@@ -6,9 +6,8 @@ import NetFDSystem
 /// A bridge as the kernel reports it.
 public struct BridgeLink: Equatable, Sendable {
     public var name: String
-    public var index: Int32
     public var mtu: UInt32
-    public init(name: String, index: Int32, mtu: UInt32) { self.name = name; self.index = index; self.mtu = mtu }
+    public init(name: String, mtu: UInt32) { self.name = name; self.mtu = mtu }
 }
 
 /// A tap the helper created and still holds a descriptor of.
@@ -25,7 +24,7 @@ public struct CreatedTap: Equatable, Sendable {
     }
 }
 
-/// Why a bridge lookup failed.
+/// Why a bridge lookup or enslaving failed.
 public enum BridgeLookupError: Error, Equatable {
     case notFound
     /// The link exists but is of another kind ("veth", or "" for a physical device).
@@ -35,7 +34,7 @@ public enum BridgeLookupError: Error, Equatable {
 
 /// Kernel operations for tap requests. Every method either does all of its work or none.
 public protocol TapKernel {
-    /// Looks up `name` and checks that it is a bridge.
+    /// Looks up `name`, checks that it is a bridge, and reads its MTU.
     func bridge(named name: InterfaceName) throws(BridgeLookupError) -> BridgeLink
     /// Creates a non-persistent IFF_TAP|IFF_NO_PI device from `nameTemplate` ("tap%d"), with
     /// IFF_VNET_HDR when `vnetHeader` is true and the kernel supports it.
@@ -44,8 +43,9 @@ public protocol TapKernel {
     func restrict(_ tap: CreatedTap, toUser uid: UInt32, group gid: UInt32) throws(Errno)
     /// Sets the MTU and the MAC address (before enslaving, so the bridge never adopts either).
     func configure(_ tap: CreatedTap, mtu: UInt32, address: [UInt8]) throws(Errno)
-    /// Makes the tap a port of `bridge` (rtnetlink IFLA_MASTER).
-    func enslave(_ tap: CreatedTap, to bridge: BridgeLink) throws(Errno)
+    /// Makes the tap a port of `bridge`; `.notFound` or `.notABridge` if it was replaced by
+    /// something else since the lookup.
+    func enslave(_ tap: CreatedTap, to bridge: BridgeLink) throws(BridgeLookupError)
     /// Sets IFF_UP.
     func bringUp(_ tap: CreatedTap) throws(Errno)
     /// Closes the helper's descriptor. The tap is not persistent: before the handoff this

@@ -68,7 +68,11 @@ public struct TapRequestFlow {
                 try kernel.configure(tap, mtu: bridge.mtu, address: Self.hostSideAddress(tap.address))
             }
             Self.stepObserver?(.configured)
-            try perform("add \(tap.name) to bridge \(bridge.name)") { () throws(Errno) in try kernel.enslave(tap, to: bridge) }
+            do {
+                try kernel.enslave(tap, to: bridge)
+            } catch {
+                throw bridgeFailure(bridge.name, error, step: "add \(tap.name) to bridge \(bridge.name)")
+            }
             Self.stepObserver?(.enslaved)
             try perform("bring \(tap.name) up") { () throws(Errno) in try kernel.bringUp(tap) }
             Self.stepObserver?(.up)
@@ -108,14 +112,20 @@ public struct TapRequestFlow {
         do {
             return try kernel.bridge(named: name)
         } catch {
-            switch error {
-            case .notFound:
-                throw .target("bridge \(name) does not exist")
-            case .notABridge(let kind):
-                throw .target("\(name) is not a bridge (it is \(kind.isEmpty ? "a device without a kind" : "a \(kind) link"))")
-            case .kernel(let errno):
-                throw .kernel("look up bridge \(name)", errno)
-            }
+            throw bridgeFailure(name.value, error, step: "look up bridge \(name)")
+        }
+    }
+
+    /// The refusal for a bridge that is missing or of another kind (found at lookup or, for the
+    /// kind, when the kernel refuses to enslave), or the kernel failure of `step`.
+    func bridgeFailure(_ name: String, _ error: BridgeLookupError, step: @autoclosure () -> String) -> HelperFailure {
+        switch error {
+        case .notFound:
+            return .target("bridge \(name) does not exist")
+        case .notABridge(let kind):
+            return .target("\(name) is not a bridge (it is \(kind.isEmpty ? "a device without a kind" : "a \(kind) link"))")
+        case .kernel(let errno):
+            return .kernel(step(), errno)
         }
     }
 

@@ -1,11 +1,12 @@
-// RouteNetlink.swift - a NETLINK_ROUTE socket: look up and change links, one request at a time.
+// RouteNetlink.swift - a NETLINK_ROUTE socket: look up links, one request at a time.
 // syscalls: socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), sendto, recvfrom
 import CNetFD
 import Glibc
 
-/// An rtnetlink socket. Each request waits for its own reply or acknowledgement before returning.
+/// An rtnetlink socket. Each request waits for its own reply before returning.
 public final class RouteNetlink {
-    private let descriptor: FileDescriptor
+    /// Also the handle for the interface ioctls (LinkIoctls.swift).
+    let descriptor: FileDescriptor
     private var sequence: UInt32 = 0
 
     /// Opens a NETLINK_ROUTE socket in the caller's network namespace.
@@ -26,44 +27,6 @@ public final class RouteNetlink {
         return try fetchLink(message)
     }
 
-    /// RTM_GETLINK by index, without statistics. Returns nil when no such link exists.
-    public func link(index: Int32) throws(Errno) -> LinkMessage? {
-        var message = start(Netlink.RTM_GETLINK, flags: Netlink.NLM_F_REQUEST)
-        message.appendInterfaceInfo(index: index)
-        message.appendAttribute(Netlink.IFLA_EXT_MASK, uint32: Netlink.RTEXT_FILTER_SKIP_STATS)
-        return try fetchLink(message)
-    }
-
-    /// The index of the link named exactly `name` (SIOCGIFINDEX on this socket: a lookup under RCU,
-    /// without the rtnl lock or a reply to build). Throws ENODEV when there is none.
-    public func interfaceIndex(named name: String) throws(Errno) -> Int32 {
-        try shimCall { netfd_interface_index(descriptor.rawValue, name) }
-    }
-
-    /// RTM_NEWLINK on an existing link: sets whichever of MTU, address and master are given.
-    public func setLink(index: Int32, mtu: UInt32? = nil, address: [UInt8]? = nil, master: Int32? = nil) throws(Errno) {
-        var message = start(Netlink.RTM_NEWLINK, flags: Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
-        message.appendInterfaceInfo(index: index)
-        if let mtu { message.appendAttribute(Netlink.IFLA_MTU, uint32: mtu) }
-        if let address { message.appendAttribute(Netlink.IFLA_ADDRESS, bytes: address) }
-        if let master { message.appendAttribute(Netlink.IFLA_MASTER, uint32: UInt32(bitPattern: master)) }
-        try acknowledge(message)
-    }
-
-    /// RTM_NEWLINK changing only IFF_UP.
-    public func setUp(index: Int32, _ up: Bool) throws(Errno) {
-        var message = start(Netlink.RTM_NEWLINK, flags: Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
-        message.appendInterfaceInfo(index: index, flags: up ? Netlink.IFF_UP : 0, change: Netlink.IFF_UP)
-        try acknowledge(message)
-    }
-
-    /// RTM_DELLINK.
-    public func deleteLink(index: Int32) throws(Errno) {
-        var message = start(Netlink.RTM_DELLINK, flags: Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
-        message.appendInterfaceInfo(index: index)
-        try acknowledge(message)
-    }
-
     private func start(_ type: UInt16, flags: UInt16) -> NetlinkMessageBuilder {
         sequence &+= 1
         return NetlinkMessageBuilder(type: type, flags: flags, sequence: sequence)
@@ -74,10 +37,6 @@ public final class RouteNetlink {
         do { reply = try exchange(message) } catch .noDevice { return nil }
         guard let reply else { throw Errno.badMessage }
         do { return try LinkMessage(decoding: reply) } catch { throw Errno.badMessage }
-    }
-
-    private func acknowledge(_ message: NetlinkMessageBuilder) throws(Errno) {
-        guard try exchange(message) == nil else { throw Errno.badMessage }
     }
 
     /// Sends `message` and reads until its reply arrives.

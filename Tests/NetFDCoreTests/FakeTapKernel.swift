@@ -10,10 +10,13 @@ import NetFDSystem
 final class FakeTapKernel: TapKernel {
     enum Step: Equatable { case lookUp, create, restrict, configure, enslave, bringUp }
 
-    var bridges: [String: BridgeLink] = ["br0": BridgeLink(name: "br0", index: 2, mtu: 9000)]
+    var bridges: [String: BridgeLink] = ["br0": BridgeLink(name: "br0", mtu: 9000)]
+    /// Links of other kinds, by name, and their kinds.
     var otherLinks: [String: String] = ["veth0": "veth"]
     /// Makes this step fail with this errno.
     var failure: (step: Step, errno: Errno)?
+    /// What `enslave` reports when the bridge was replaced after the lookup.
+    var replacedBridge: BridgeLookupError?
     /// Every operation, in order, for assertions.
     private(set) var log: [String] = []
     /// The kernel's end of each created tap, by name.
@@ -54,8 +57,9 @@ final class FakeTapKernel: TapKernel {
         try record(.configure, "configure \(tap.name) mtu=\(mtu) mac=\(address.map { String($0, radix: 16) }.joined(separator: ":"))")
     }
 
-    func enslave(_ tap: CreatedTap, to bridge: BridgeLink) throws(Errno) {
-        try record(.enslave, "enslave \(tap.name) \(bridge.name)")
+    func enslave(_ tap: CreatedTap, to bridge: BridgeLink) throws(BridgeLookupError) {
+        do { try record(.enslave, "enslave \(tap.name) \(bridge.name)") } catch { throw .kernel(error) }
+        if let replacedBridge { throw replacedBridge }
     }
 
     func bringUp(_ tap: CreatedTap) throws(Errno) {

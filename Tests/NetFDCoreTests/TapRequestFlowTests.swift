@@ -141,8 +141,26 @@ final class TapRequestFlowTests: XCTestCase {
         }
         XCTAssertThrowsError(try flow("allow any tap\n").serve(try arguments(bridge: "veth0"))) { error in
             XCTAssertEqual(error as? HelperFailure, .target("veth0 is not a bridge (it is a veth link)"))
+            XCTAssertEqual((error as? HelperFailure)?.exitCode, 5)
         }
         XCTAssertEqual(kernel.log, ["lookUp br9", "lookUp veth0"])
+        assertNothingSent()
+    }
+
+    /// The bridge was deleted or replaced by another kind of link between the lookup and the
+    /// enslaving: the same refusals, after the tap was closed (so deleted).
+    func testBridgeReplacedAfterTheLookupRollsBack() throws {
+        for (replaced, message) in [(BridgeLookupError.notABridge(kind: "veth"), "br0 is not a bridge (it is a veth link)"),
+                                    (.notFound, "bridge br0 does not exist")] {
+            kernel.replacedBridge = replaced
+            XCTAssertThrowsError(try flow("allow any tap bridge br0\n").serve(try arguments())) { error in
+                XCTAssertEqual(error as? HelperFailure, .target(message))
+                XCTAssertEqual((error as? HelperFailure)?.exitCode, 5)
+            }
+            XCTAssertEqual(kernel.log.suffix(2), ["enslave tap\(kernel.log.filter { $0.hasPrefix("close") }.count - 1) br0",
+                                                  "close tap\(kernel.log.filter { $0.hasPrefix("close") }.count - 1)"])
+            XCTAssertEqual(kernel.liveTaps, [])
+        }
         assertNothingSent()
     }
 

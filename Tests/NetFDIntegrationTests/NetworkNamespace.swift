@@ -1,6 +1,9 @@
 // NetworkNamespace.swift - a named network namespace the test creates and always deletes, with
 // the standard topology: br0 (bridge, MTU 1400, up) with vA enslaved, and vA's peer vB (up, free).
+import CNetFD
 import Foundation
+import Glibc
+import NetFDSystem
 import XCTest
 
 /// One `ip netns` namespace owned by a test. Every link the tests create lives in here.
@@ -101,6 +104,25 @@ final class NetworkNamespace {
             throw IntegrationError("no ifindex for \(linkName)")
         }
         return Int32(index)
+    }
+
+    /// Runs `body` on this thread inside the namespace, then returns the thread to its own namespace
+    /// (or stops the tests: carrying on inside would make later tests touch the wrong links).
+    /// Sockets that `body` opens stay in this namespace.
+    func inside<T>(_ body: () throws -> T) throws -> T {
+        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard original >= 0 else { throw IntegrationError("open /proc/thread-self/ns/net: \(Errno.current)") }
+        defer { Glibc.close(original) }
+        let target = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
+        guard target >= 0 else { throw IntegrationError("open /run/netns/\(name): \(Errno.current)") }
+        defer { Glibc.close(target) }
+        let entered = netfd_setns(target, netfd_CLONE_NEWNET)
+        guard entered == 0 else { throw IntegrationError("setns into \(name): \(Errno(-entered))") }
+        defer {
+            let returned = netfd_setns(original, netfd_CLONE_NEWNET)
+            guard returned == 0 else { fatalError("could not return to the original network namespace: \(Errno(-returned))") }
+        }
+        return try body()
     }
 
     /// Waits (bounded) until `linkName` no longer exists; returns whether it vanished.

@@ -37,21 +37,10 @@ final class PacketSocket {
     /// Only this thread enters the namespace, and it always returns to its own before this returns.
     init(in namespace: NetworkNamespace, link linkName: String) throws {
         let index = try namespace.index(of: linkName)
-        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard original >= 0 else { throw IntegrationError("open /proc/thread-self/ns/net: \(Errno.current)") }
-        defer { Glibc.close(original) }
-        let target = open("/run/netns/\(namespace.name)", O_RDONLY | O_CLOEXEC)
-        guard target >= 0 else { throw IntegrationError("open /run/netns/\(namespace.name): \(Errno.current)") }
-        defer { Glibc.close(target) }
-
-        let entered = netfd_setns(target, netfd_CLONE_NEWNET)
-        guard entered == 0 else { throw IntegrationError("setns into \(namespace.name): \(Errno(-entered))") }
-        let socketDescriptor = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-                                      Int32(ethernetProtocolAll.bigEndian))
-        let socketError = Errno.current
-        let returned = netfd_setns(original, netfd_CLONE_NEWNET)
-        // Carrying on in the test namespace would make later tests touch the wrong links.
-        guard returned == 0 else { fatalError("could not return to the original network namespace: \(Errno(-returned))") }
+        let (socketDescriptor, socketError) = try namespace.inside {
+            (socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(ethernetProtocolAll.bigEndian)),
+             Errno.current)
+        }
         guard socketDescriptor >= 0 else { throw IntegrationError("socket(AF_PACKET): \(socketError)") }
         descriptor = socketDescriptor
 

@@ -40,12 +40,34 @@ int netfd_tun_get_iff(int fd, char *name_out, int *flags);
 /** TUNSETOWNER / TUNSETGROUP: only this uid / gid may attach to the device. */
 int netfd_tun_set_owner(int fd, uid_t uid);
 int netfd_tun_set_group(int fd, gid_t gid);
-/**
- * SIOCGIFINDEX on `socket_fd` (any socket; netfd uses its rtnetlink socket):
- * the index of the link named exactly `name`, -ENAMETOOLONG for a name that
- * does not fit IFNAMSIZ (never truncated), or -errno (-ENODEV: no such link).
+
+/* --- links, by interface ioctls on any socket (link.c) -------------------- */
+/*
+ * Each takes the link's exact name and returns -ENAMETOOLONG for one that does
+ * not fit IFNAMSIZ (never truncated), or the ioctl's -errno (-ENODEV: no such
+ * link).
  */
+/** SIOCGIFINDEX: the link's index. */
 int netfd_interface_index(int socket_fd, const char *name);
+/** SIOCGIFMTU: the link's MTU. */
+int netfd_link_mtu(int socket_fd, const char *name);
+/** SIOCSIFMTU. */
+int netfd_link_set_mtu(int socket_fd, const char *name, int mtu);
+/** SIOCSIFHWADDR with an Ethernet address of 6 bytes. */
+int netfd_link_set_ethernet_address(int socket_fd, const char *name, const unsigned char address[6]);
+/** SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP added. */
+int netfd_link_set_up(int socket_fd, const char *name);
+/**
+ * SIOCBRADDIF: makes the link with index `port_index` a port of `bridge`.
+ * -EOPNOTSUPP when `bridge` exists but is not a bridge.
+ */
+int netfd_bridge_add_port(int socket_fd, const char *bridge, int port_index);
+/**
+ * Whether `name` is a bridge, without changing anything: SIOCBRADDIF with port
+ * index 0, which a bridge refuses with EINVAL (no such port). Returns 0 for a
+ * bridge, -EOPNOTSUPP for another kind of link, -ENODEV when there is none.
+ */
+int netfd_bridge_probe(int socket_fd, const char *name);
 
 /* --- SCM_RIGHTS (sys/socket.h CMSG_* macros) ------------------------------ */
 /**
@@ -126,6 +148,12 @@ extern const unsigned long netfd_ioctl_TUNSETOWNER;
 extern const unsigned long netfd_ioctl_TUNSETGROUP;
 extern const unsigned long netfd_ioctl_FIONREAD;
 extern const unsigned long netfd_ioctl_SIOCGIFINDEX;
+extern const unsigned long netfd_ioctl_SIOCGIFMTU;
+extern const unsigned long netfd_ioctl_SIOCSIFMTU;
+extern const unsigned long netfd_ioctl_SIOCSIFHWADDR;
+extern const unsigned long netfd_ioctl_SIOCGIFFLAGS;
+extern const unsigned long netfd_ioctl_SIOCSIFFLAGS;
+extern const unsigned long netfd_ioctl_SIOCBRADDIF;
 extern const int netfd_AF_NETLINK;
 extern const int netfd_NETLINK_ROUTE;
 extern const int netfd_SOCK_TYPE_MASK;
