@@ -1,7 +1,7 @@
 // LinuxTapKernel.swift - TapKernel on the real kernel: /dev/net/tun ioctls, then interface ioctls
 // by name on an rtnetlink socket (as qemu-bridge-helper does), and RTM_GETLINK only to name the
-// kind of a link that is not a bridge. The tap's name is the kernel's and unique in the namespace while the
-// helper holds its descriptor; only a CAP_NET_ADMIN process of that namespace could rename it.
+// kind of a link that is not a bridge. The tap's name is the kernel's, unique in the namespace
+// while the helper holds its descriptor; only a CAP_NET_ADMIN process there could rename it.
 // syscalls: openat(/dev/net/tun), ioctl(TUNGETFEATURES, TUNSETIFF, TUNSETOWNER, TUNSETGROUP,
 //           SIOCGIFINDEX, SIOCGIFMTU, SIOCSIFMTU, SIOCSIFHWADDR, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCBRADDIF),
 //           socket(AF_NETLINK, NETLINK_ROUTE), sendto and recvfrom (errors only), getrandom, close

@@ -116,8 +116,8 @@ public struct TapRequestFlow {
         }
     }
 
-    /// The refusal for a bridge that is missing or of another kind (found at lookup or, for the
-    /// kind, when the kernel refuses to enslave), or the kernel failure of `step`.
+    /// The refusal for a bridge that is missing or of another kind (found at the lookup, or when
+    /// enslaving if the link was replaced in between), or the kernel failure of `step`.
     func bridgeFailure(_ name: String, _ error: BridgeLookupError, step: @autoclosure () -> String) -> HelperFailure {
         switch error {
         case .notFound:
