@@ -164,6 +164,10 @@ enum Command {
         }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         errorsRead.wait()
+        // Closed here rather than whenever Foundation lets go of the Process (its exit monitor may
+        // hold it a while), so tests counting their own descriptors see a settled table.
+        try? output.fileHandleForReading.close()
+        try? errors.fileHandleForReading.close()
         process.waitUntilExit()
         return CommandOutput(status: process.terminationStatus,
                              standardOutput: String(decoding: outputData, as: UTF8.self),
