@@ -24,6 +24,7 @@ let package = Package(
     name: "netfd",
     products: [
         .executable(name: "netfd-helper", targets: ["netfd-helper"]),
+        .executable(name: "netfd-policy", targets: ["netfd-policy"]),
         .executable(name: "netfd-demo", targets: ["netfd-demo"]),
         .library(name: "NetFDClient", targets: ["NetFDClient"]),
         .library(name: "NetFDPolicy", targets: ["NetFDPolicy"]),
@@ -83,6 +84,8 @@ let package = Package(
             linkerSettings: helperLink,
             plugins: ["SyscallFilterPlugin"]
         ),
+        // Policy administration (`netfd-policy compile`), run by root; never given capabilities.
+        .executableTarget(name: "netfd-policy", dependencies: ["NetFDCore"]),
         // The emulator's side: spawn the helper, receive descriptors.
         .target(name: "NetFDClient", dependencies: ["NetFDSystem"]),
         // The unprivileged half of the demo (scripts/demo).

@@ -9,9 +9,11 @@ public struct CheckReport: Equatable {
     public var exitCode: Int32
 
     /// Builds the report for `arguments`. `caller` is who runs check; `--user`/`--group` replace it.
+    /// `compiledForm` is the line saying whether the helper would use the compiled form (`compiledFormLine`).
     public static func make(_ arguments: CheckArguments, policy: Policy, users: any UserDirectory,
-                            caller: Identity) throws(HelperFailure) -> CheckReport {
+                            caller: Identity, compiledForm: String? = nil) throws(HelperFailure) -> CheckReport {
         var lines = ["policy \(policy.files.first.map(displayPath) ?? "?"): valid (\(policy.files.count) file\(policy.files.count == 1 ? "" : "s"), \(policy.rules.count) rule\(policy.rules.count == 1 ? "" : "s"))"]
+        if let compiledForm { lines.append(compiledForm) }
         lines += policy.warnings.map { "warning: \($0)" }
         guard let request = arguments.request else {
             return CheckReport(text: lines.joined(separator: "\n") + "\n", exitCode: 0)
@@ -33,6 +35,14 @@ public struct CheckReport: Equatable {
             exitCode = 3
         }
         return CheckReport(text: lines.joined(separator: "\n") + "\n", exitCode: exitCode)
+    }
+
+    /// `compiled form: PATH is current`, or `compiled form: not used: REASON` (the helper then reads the text).
+    public static func compiledFormLine(policyPath: String, _ state: Result<CompiledPolicy, CompiledPolicy.Unusable>) -> String {
+        switch state {
+        case .success: return "compiled form: \(displayPath(CompiledPolicyFormat.compiledPath(for: policyPath))) is current"
+        case .failure(let reason): return "compiled form: not used: \(reason)"
+        }
     }
 
     /// The identity check evaluates: `--user` (with its passwd and group memberships) or the caller,

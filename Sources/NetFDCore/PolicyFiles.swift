@@ -1,5 +1,5 @@
 // PolicyFiles.swift - the real file system as the policy loader sees it, and the user database.
-// syscalls: openat(O_NOFOLLOW), fstat, newfstatat (lstat), read, getdents64, close
+// syscalls: openat(O_NOFOLLOW), fstat, newfstatat (lstat), read, pread64, getdents64, close
 import Glibc
 import NetFDPolicy
 import NetFDSystem
@@ -27,6 +27,22 @@ public struct LinuxPolicyFileSystem: PolicyFileSystem {
         }
     }
 
+    public func openForRandomAccess(atPath path: String) throws(FileSystemError) -> (FileMetadata, any RandomAccessFile) {
+        let file: FileDescriptor
+        do { file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) } catch { throw Self.error(error) }
+        do {
+            let status = try file.status()
+            guard status.kind == .regular else {
+                file.close()
+                return (Self.metadata(status), InMemoryRandomAccessFile([]))
+            }
+            return (Self.metadata(status), LinuxRandomAccessFile(file))
+        } catch {
+            file.close()
+            throw Self.error(error)
+        }
+    }
+
     public func directoryEntries(atPath path: String) throws(FileSystemError) -> [String] {
         guard let directory = opendir(path) else { throw Self.error(Errno.current) }
         defer { closedir(directory) }
@@ -49,7 +65,9 @@ public struct LinuxPolicyFileSystem: PolicyFileSystem {
         default: kind = .other
         }
         return FileMetadata(kind: kind, owner: status.owner, group: status.group, mode: status.permissions,
-                            device: status.device, inode: status.inode)
+                            device: status.device, inode: status.inode, size: status.size,
+                            modified: FileTimestamp(seconds: status.modified.seconds, nanoseconds: status.modified.nanoseconds),
+                            changed: FileTimestamp(seconds: status.changed.seconds, nanoseconds: status.changed.nanoseconds))
     }
 
     static func error(_ errno: Errno) -> FileSystemError {
@@ -63,6 +81,18 @@ public struct LinuxPolicyFileSystem: PolicyFileSystem {
         default: code = .other
         }
         return FileSystemError(code, detail: errno.description)
+    }
+}
+
+/// An open regular file read with pread; closed when the last reference goes.
+final class LinuxRandomAccessFile: RandomAccessFile {
+    private let descriptor: FileDescriptor
+
+    init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
+    deinit { descriptor.close() }
+
+    func read(at offset: UInt64, count: Int) throws(FileSystemError) -> [UInt8] {
+        do { return try descriptor.read(at: offset, upTo: count) } catch { throw LinuxPolicyFileSystem.error(error) }
     }
 }
 

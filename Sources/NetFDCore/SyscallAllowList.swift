@@ -35,6 +35,7 @@ public enum SyscallAllowList {
             // Files: the policy, /etc/passwd, /etc/group, /dev/net/tun; stderr and stdout.
             SyscallRule("openat", reason: "PolicyFiles.readFile, UserDatabase, TunDevice.openClone"),
             SyscallRule("read", reason: "PolicyFiles.readFile, UserDatabase"),
+            SyscallRule("pread64", reason: "CompiledPolicy: the head and the record blocks a decision needs"),
             SyscallRule("write", reason: "the one-line refusal on stderr; check's report on stdout"),
             SyscallRule("close", reason: "every descriptor the helper opens"),
             SyscallRule("fstat", reason: "PolicyFiles.readFile: owner and mode of the opened file"),

@@ -7,14 +7,15 @@ import NetFDSystem
 /// restricts, configures and enslaves it, hands it over, and closes the helper's copy.
 /// On any failure after creation the tap is closed, which deletes it (it is not persistent).
 public struct TapRequestFlow {
-    public let policy: Policy
+    /// The loaded policy, or its compiled form.
+    public let policy: any PolicyDecider
     public let kernel: any TapKernel
     public let caller: Identity
     /// How refusals name the caller, e.g. `user alice (uid 1000)`; asked for only on a refusal,
     /// so an allowed request never reads the user database.
     public let callerName: () -> String
 
-    public init(policy: Policy, kernel: any TapKernel, caller: Identity, callerName: @escaping @autoclosure () -> String) {
+    public init(policy: any PolicyDecider, kernel: any TapKernel, caller: Identity, callerName: @escaping @autoclosure () -> String) {
         self.policy = policy
         self.kernel = kernel
         self.caller = caller
@@ -97,14 +98,20 @@ public struct TapRequestFlow {
     /// The policy's verdict as a grant, or the refusal naming the deciding rule(s).
     func authorize(_ request: TapRequest) throws(HelperFailure) -> Grant {
         func what() -> String { "tap on bridge \(request.bridge) for \(callerName())" }
-        switch policy.decide(.tap(request), for: caller) {
+        let decision: Decision
+        do {
+            decision = try policy.decide(.tap(request), for: caller)
+        } catch {
+            throw .policy("policy error: \(error)")   // a compiled form fell back to a text that is invalid now
+        }
+        switch decision {
         case .allowed(let grant, _):
             return grant
         case .denied(let rules):
             let first = rules[0]
             throw .denied("refused \(what()): denied by \(displayPath(first.location.file)):\(first.location.line) (\(first.text))")
         case .notAllowed:
-            throw .denied("refused \(what()): no rule in \(policy.files.first.map(displayPath) ?? "the policy") allows it")
+            throw .denied("refused \(what()): no rule in \(policy.mainFile.map(displayPath) ?? "the policy") allows it")
         }
     }
 

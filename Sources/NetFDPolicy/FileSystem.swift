@@ -17,15 +17,55 @@ public struct FileMetadata: Sendable, Equatable {
     public var device: UInt64
     /// `st_ino`.
     public var inode: UInt64
+    /// `st_size`.
+    public var size: UInt64
+    /// `st_mtim`: when the contents (for a directory: its entries) last changed.
+    public var modified: FileTimestamp
+    /// `st_ctim`: when the contents or the inode (owner, mode, links) last changed. No system call
+    /// can set it back, which is why the compiled policy trusts it to notice edits.
+    public var changed: FileTimestamp
 
     /// Creates metadata.
-    public init(kind: FileKind, owner: UInt32, group: UInt32, mode: UInt32, device: UInt64, inode: UInt64) {
+    public init(kind: FileKind, owner: UInt32, group: UInt32, mode: UInt32, device: UInt64, inode: UInt64,
+                size: UInt64 = 0, modified: FileTimestamp = .zero, changed: FileTimestamp = .zero) {
         self.kind = kind
         self.owner = owner
         self.group = group
         self.mode = mode
         self.device = device
         self.inode = inode
+        self.size = size
+        self.modified = modified
+        self.changed = changed
+    }
+}
+
+/// A file time as the kernel keeps it: seconds and nanoseconds since the epoch.
+public struct FileTimestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var seconds: Int64
+    public var nanoseconds: UInt32
+
+    public static let zero = FileTimestamp(seconds: 0, nanoseconds: 0)
+
+    /// Creates a timestamp; `nanoseconds` must be below 1e9.
+    public init(seconds: Int64, nanoseconds: UInt32) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public static func < (lhs: FileTimestamp, rhs: FileTimestamp) -> Bool {
+        (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
+    }
+
+    /// This time plus `seconds` whole seconds.
+    public func adding(seconds extra: Int64) -> FileTimestamp {
+        FileTimestamp(seconds: seconds + extra, nanoseconds: nanoseconds)
+    }
+
+    /// `SECONDS.NNNNNNNNN`.
+    public var description: String {
+        let fraction = String(nanoseconds)
+        return "\(seconds).\(String(repeating: "0", count: 9 - fraction.count))\(fraction)"
     }
 }
 
@@ -74,6 +114,35 @@ public protocol PolicyFileSystem {
     func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8])
     /// Names (not paths) of the entries of a directory, excluding "." and "..", in any order.
     func directoryEntries(atPath path: String) throws(FileSystemError) -> [String]
+    /// Opens `path` as `readFile` does (O_NOFOLLOW, metadata of the opened file) for reads at
+    /// chosen offsets. The default reads the whole file; real file systems read on demand.
+    func openForRandomAccess(atPath path: String) throws(FileSystemError) -> (FileMetadata, any RandomAccessFile)
+}
+
+/// An open file read at chosen offsets (pread), for the compiled policy's records.
+public protocol RandomAccessFile {
+    /// Up to `count` bytes at `offset`; fewer only at the end of the file.
+    func read(at offset: UInt64, count: Int) throws(FileSystemError) -> [UInt8]
+}
+
+/// File contents held in memory as a `RandomAccessFile`.
+public struct InMemoryRandomAccessFile: RandomAccessFile {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public func read(at offset: UInt64, count: Int) throws(FileSystemError) -> [UInt8] {
+        guard offset < UInt64(bytes.count), count > 0 else { return [] }
+        let start = Int(offset)
+        return Array(bytes[start..<min(bytes.count, start + count)])
+    }
+}
+
+extension PolicyFileSystem {
+    /// Reads the whole file (up to 64 MiB) and serves reads from memory.
+    public func openForRandomAccess(atPath path: String) throws(FileSystemError) -> (FileMetadata, any RandomAccessFile) {
+        let (metadata, bytes) = try readFile(atPath: path, maxBytes: 64 << 20)
+        return (metadata, InMemoryRandomAccessFile(bytes))
+    }
 }
 
 /// A file system held in memory, for tests and dry runs.
@@ -93,10 +162,54 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
     /// canonically equivalent names ("caf\u{E9}", "cafe\u{301}") one file.
     private var nodes: [[UInt8]: Node] = [:]
     private var nextInode: UInt64 = 1
+    /// The file system's clock: every change stamps the objects it changes with the next second.
+    public private(set) var now = FileTimestamp(seconds: 1_700_000_000, nanoseconds: 0)
 
     /// Creates a file system holding only "/", owned by root with mode 0755.
     public init() {
-        nodes[Array("/".utf8)] = Node(metadata: FileMetadata(kind: .directory, owner: 0, group: 0, mode: 0o755, device: 1, inode: takeInode()))
+        nodes[Array("/".utf8)] = Node(metadata: FileMetadata(kind: .directory, owner: 0, group: 0, mode: 0o755, device: 1,
+                                                             inode: takeInode(), modified: now, changed: now))
+    }
+
+    /// Moves the clock on by `seconds` without changing anything.
+    public func advanceClock(seconds: Int64) {
+        now = now.adding(seconds: seconds)
+    }
+
+    /// Rewrites regular file `path` in place: same inode, new contents, size and times (an editor
+    /// that writes in place, or `echo >>`).
+    public func rewriteFile(_ path: String, contents: String) {
+        guard var node = nodes[Array(path.utf8)], node.metadata.kind == .regular else { preconditionFailure("no such file: \(path)") }
+        let time = tick()
+        node.contents = Array(contents.utf8)
+        node.metadata.size = UInt64(node.contents.count)
+        node.metadata.modified = time
+        node.metadata.changed = time
+        nodes[Array(path.utf8)] = node
+    }
+
+    /// Changes owner and mode of `path` in place (chown/chmod: only the change time moves).
+    public func changeAttributes(_ path: String, owner: UInt32? = nil, mode: UInt32? = nil) {
+        guard var node = nodes[Array(path.utf8)] else { preconditionFailure("no such file: \(path)") }
+        if let owner { node.metadata.owner = owner }
+        if let mode { node.metadata.mode = mode }
+        node.metadata.changed = tick()
+        nodes[Array(path.utf8)] = node
+    }
+
+    /// Stamps `path` with `modified` and `changed` as they are, e.g. to make a change the clock
+    /// cannot see (a clock set back).
+    public func setTimes(_ path: String, modified: FileTimestamp, changed: FileTimestamp) {
+        guard var node = nodes[Array(path.utf8)] else { preconditionFailure("no such file: \(path)") }
+        node.metadata.modified = modified
+        node.metadata.changed = changed
+        nodes[Array(path.utf8)] = node
+    }
+
+    /// Removes `path` (no children check: tests remove files).
+    public func remove(_ path: String) {
+        nodes[Array(path.utf8)] = nil
+        touchParent(of: path)
     }
 
     /// Adds (or replaces) a directory.
@@ -124,6 +237,7 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
         guard let node = nodes[Array(existing.utf8)] else { preconditionFailure("no such file: \(existing)") }
         createParents(of: path)
         nodes[Array(path.utf8)] = node
+        touchParent(of: path)
     }
 
     public func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata {
@@ -158,8 +272,28 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
     private func add(_ path: String, kind: FileKind, owner: UInt32, group: UInt32, mode: UInt32, contents: [UInt8], readable: Bool) {
         precondition(path.hasPrefix("/"), "in-memory paths are absolute")
         createParents(of: path)
-        let metadata = FileMetadata(kind: kind, owner: owner, group: group, mode: mode, device: 1, inode: takeInode())
+        let time = tick()
+        let metadata = FileMetadata(kind: kind, owner: owner, group: group, mode: mode, device: 1, inode: takeInode(),
+                                    size: UInt64(contents.count), modified: time, changed: time)
         nodes[Array(path.utf8)] = Node(metadata: metadata, contents: contents, isReadable: readable)
+        touchParent(of: path)
+    }
+
+    /// The clock's next second.
+    private func tick() -> FileTimestamp {
+        now = now.adding(seconds: 1)
+        return now
+    }
+
+    /// Stamps the directory holding `path` as changed (an entry was added, replaced or removed).
+    private func touchParent(of path: String) {
+        var parent = Array(path.utf8)
+        while let last = parent.last, last != UInt8(ascii: "/") { parent.removeLast() }
+        if parent.count > 1 { parent.removeLast() }
+        guard var node = nodes[parent] else { return }
+        node.metadata.modified = now
+        node.metadata.changed = now
+        nodes[parent] = node
     }
 
     /// Creates root-owned 0755 directories for every missing ancestor of `path`.
@@ -168,7 +302,9 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
         for component in path.utf8.split(separator: UInt8(ascii: "/")).dropLast() {
             parent += [UInt8(ascii: "/")] + component
             if nodes[parent] == nil {
-                nodes[parent] = Node(metadata: FileMetadata(kind: .directory, owner: 0, group: 0, mode: 0o755, device: 1, inode: takeInode()))
+                let time = tick()
+                nodes[parent] = Node(metadata: FileMetadata(kind: .directory, owner: 0, group: 0, mode: 0o755, device: 1,
+                                                            inode: takeInode(), modified: time, changed: time))
             }
         }
     }

@@ -1,5 +1,5 @@
 // FileDescriptor.swift - an open file descriptor and the plain I/O on it.
-// syscalls: openat, close, read, write, fstat, fcntl
+// syscalls: openat, close, read, pread64, write, fstat, fcntl
 import Glibc
 
 /// A raw file descriptor. Not closed automatically: the owner calls `close()`
@@ -33,6 +33,29 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomString
                 initialized = try systemCall { Glibc.read(rawValue, buffer.baseAddress, count) }
             } catch {
                 failure = error
+            }
+        }
+        if let failure { throw failure }
+        return buffer
+    }
+
+    /// Reads at most `count` bytes at `offset` (pread: the file position is not used); fewer only
+    /// at the end of the file, where a short read is retried until it returns nothing.
+    public func read(at offset: UInt64, upTo count: Int) throws(Errno) -> [UInt8] {
+        var failure: Errno?
+        let buffer = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            while initialized < count {
+                do throws(Errno) {
+                    let n = try systemCall {
+                        pread(rawValue, buffer.baseAddress! + initialized, count - initialized, off_t(offset) + off_t(initialized))
+                    }
+                    if n == 0 { break }
+                    initialized += n
+                } catch {
+                    failure = error
+                    break
+                }
             }
         }
         if let failure { throw failure }

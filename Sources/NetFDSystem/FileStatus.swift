@@ -14,6 +14,12 @@ public struct FileStatus: Equatable, Sendable {
     public var inode: UInt64
     /// The device number a character device stands for (st_rdev).
     public var representedDevice: UInt64
+    /// st_size.
+    public var size: UInt64
+    /// st_mtim: seconds and nanoseconds.
+    public var modified: (seconds: Int64, nanoseconds: UInt32)
+    /// st_ctim: seconds and nanoseconds.
+    public var changed: (seconds: Int64, nanoseconds: UInt32)
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -30,6 +36,15 @@ public struct FileStatus: Equatable, Sendable {
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
         representedDevice = UInt64(st.st_rdev)
+        size = UInt64(max(0, st.st_size))
+        modified = (Int64(st.st_mtim.tv_sec), UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec))
+        changed = (Int64(st.st_ctim.tv_sec), UInt32(truncatingIfNeeded: st.st_ctim.tv_nsec))
+    }
+
+    public static func == (lhs: FileStatus, rhs: FileStatus) -> Bool {
+        lhs.kind == rhs.kind && lhs.owner == rhs.owner && lhs.group == rhs.group && lhs.permissions == rhs.permissions
+            && lhs.device == rhs.device && lhs.inode == rhs.inode && lhs.representedDevice == rhs.representedDevice
+            && lhs.size == rhs.size && lhs.modified == rhs.modified && lhs.changed == rhs.changed
     }
 
     /// lstat(): the status of `path` itself, not of what a symlink points to.

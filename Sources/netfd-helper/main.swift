@@ -3,7 +3,8 @@
 // capabilities, never setuid. The privileged flow, top to bottom:
 //   1. confine (environment, capabilities, no_new_privs, seccomp) before anything the caller controls
 //   2. parse the command line
-//   3. close inherited descriptors, learn the caller from the kernel, load the policy
+//   3. close inherited descriptors, learn the caller from the kernel, load the policy (its
+//      compiled form if current, else the text)
 //   4. decide, create, configure, hand over (TapRequestFlow; rollback on every failure)
 import Glibc
 import NetFDCore
@@ -11,7 +12,7 @@ import NetFDPolicy
 import NetFDSystem
 
 let defaultPolicyPath = "/etc/netfd/netfd.policy"
-let version = "netfd-helper 0.1.0"
+let version = "netfd-helper " + CompiledPolicyFormat.netfdVersion
 /// The --help text; a function, so the request path never builds it.
 func usage() -> String {
     """
@@ -94,14 +95,29 @@ func loadPolicy(_ path: String?) -> Policy {
     }
 }
 
+/// The policy a request is decided by: its compiled form while that is current (netfd-policy(8):
+/// only the rules that can match are read), else the text, loaded as `check` loads it.
+func requestPolicy(_ path: String?) -> any PolicyDecider {
+    if path != nil && caller.uid != 0 { fail(.usage("only root may choose the policy file (--policy)")) }
+    let policyPath = path ?? defaultPolicyPath
+    let compiled = CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in
+        try PolicyLoader(fileSystem: LinuxPolicyFileSystem(), users: users).load(path: policyPath)
+    }
+    if case .success(let policy) = compiled { return policy }
+    return loadPolicy(path)
+}
+
 switch command {
 case .help, .version:
     break   // answered above, before any file was read
 case .check(let arguments):
     do { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
     let policy = loadPolicy(arguments.policyPath)
+    let policyPath = arguments.policyPath ?? defaultPolicyPath
+    let compiled = CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in policy }
     do {
-        let report = try CheckReport.make(arguments, policy: policy, users: users, caller: caller)
+        let report = try CheckReport.make(arguments, policy: policy, users: users, caller: caller,
+                                          compiledForm: CheckReport.compiledFormLine(policyPath: policyPath, compiled))
         emit(report.text, to: .standardOutput)
         finish(report.exitCode)
     } catch {
@@ -116,7 +132,7 @@ case .bridgeHelper(let arguments):
     guard holdsNetAdmin else {
         fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(CommandLine.arguments[0]))"))
     }
-    let policy = loadPolicy(arguments.policyPath)
+    let policy = requestPolicy(arguments.policyPath)
     #if NETFD_TEST_HOOKS
     TestHook.reach("policy-loaded")
     #endif

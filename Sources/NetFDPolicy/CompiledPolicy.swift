@@ -1,0 +1,373 @@
+/// A policy's compiled form (`CompiledPolicyFormat`), used only while it provably says what the
+/// text says: `open` checks the file like a policy file (regular, not a symlink, owned by root
+/// or the trusted owner, not writable by group or others), then every source the compiler
+/// recorded (same inode, size and times for files and included directories; directories above
+/// them still trusted, as the loader checks them). A decision then reads only the records that
+/// can match the caller: a few binary searches, one pread of 4 KiB each.
+///
+/// Anything unexpected falls back to the text: `open` says why it did not use the file, and a
+/// record found malformed during `decide` makes it load the text with `fallback` and decide there.
+public final class CompiledPolicy: PolicyDecider {
+    /// Why a compiled file was not used. The helper then reads the text; `check` prints this.
+    public enum Unusable: Error, Equatable, CustomStringConvertible {
+        /// There is no compiled file.
+        case missing
+        /// It exists but could not be opened or read.
+        case unreadable(String)
+        /// Its owner, mode or type would not pass as a policy file.
+        case untrusted(String)
+        /// Written by another version of netfd, or for another policy path or trusted owner.
+        case mismatched(String)
+        /// Its contents are not a compiled policy.
+        case malformed(String)
+        /// A source changed since it was compiled.
+        case stale(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .missing: return "there is no compiled form"
+            case .unreadable(let detail): return "the compiled form cannot be read: \(detail)"
+            case .untrusted(let detail): return "the compiled form is not trusted: \(detail)"
+            case .mismatched(let detail): return "the compiled form does not apply: \(detail)"
+            case .malformed(let detail): return "the compiled form is malformed: \(detail)"
+            case let .stale(path, reason): return "the compiled form is out of date: \(displayPath(path)) \(reason)"
+            }
+        }
+    }
+
+    public let tapNamePrefix: String?
+    public var mainFile: String? { files.first }
+    /// The policy files in load order (rules name them by index).
+    public let files: [String]
+    private let file: any RandomAccessFile
+    private let recordCount: Int
+    private let recordsOffset: UInt64
+    private let textOffset: UInt64
+    private let textLength: Int
+    /// The first key of each block of `CompiledPolicyFormat.blockRecords` records.
+    private let blockKeys: [ArraySlice<UInt8>]
+    private let fallback: () throws(PolicyError) -> Policy
+    /// The last block read: a run of matching records rarely leaves its block.
+    private var cachedBlock: (index: Int, bytes: [UInt8])?
+
+    private init(file: any RandomAccessFile, head: Head, fallback: @escaping () throws(PolicyError) -> Policy) {
+        self.file = file
+        self.tapNamePrefix = head.tapNamePrefix
+        self.files = head.files
+        self.recordCount = head.recordCount
+        self.recordsOffset = head.recordsOffset
+        self.textOffset = head.textOffset
+        self.textLength = head.textLength
+        self.blockKeys = head.blockKeys
+        self.fallback = fallback
+    }
+
+    /// Opens the compiled form of the policy at absolute `policyPath` if it is current.
+    /// - Parameter fallback: loads the text; called only if a record turns out malformed.
+    /// - Returns: the policy, or why the compiled form cannot stand in for the text.
+    public static func open(policyPath: String, fileSystem: any PolicyFileSystem, trustedOwner: UInt32 = 0,
+                            fallback: @escaping () throws(PolicyError) -> Policy) -> Result<CompiledPolicy, Unusable> {
+        guard policyPath.utf8.first == UInt8(ascii: "/"), policyPath.utf8.count <= PolicyLoader.maximumPathBytes else {
+            return .failure(.mismatched("the policy path is not absolute"))
+        }
+        let path = normalizedPath(policyPath)
+        let compiledPath = CompiledPolicyFormat.compiledPath(for: path)
+        let metadata: FileMetadata, file: any RandomAccessFile
+        do throws(FileSystemError) {
+            (metadata, file) = try fileSystem.openForRandomAccess(atPath: compiledPath)
+        } catch {
+            switch error.code {
+            case .notFound: return .failure(.missing)
+            case .symlink: return .failure(.untrusted("a symlink"))
+            default: return .failure(.unreadable(error.detail))
+            }
+        }
+        guard metadata.kind == .regular else { return .failure(.untrusted("not a regular file")) }
+        guard metadata.owner == 0 || metadata.owner == trustedOwner else {
+            return .failure(.untrusted("owned by uid \(metadata.owner)"))
+        }
+        guard metadata.mode & 0o022 == 0 else { return .failure(.untrusted("writable by group or others")) }
+        let head: Head
+        switch Head.read(file, size: metadata.size) {
+        case .success(let read): head = read
+        case .failure(let unusable): return .failure(unusable)
+        }
+        guard head.netfdVersion == CompiledPolicyFormat.netfdVersion else {
+            return .failure(.mismatched("written by netfd \(head.netfdVersion), this is \(CompiledPolicyFormat.netfdVersion)"))
+        }
+        guard samePath(head.policyPath, path) else { return .failure(.mismatched("compiled for \(displayPath(head.policyPath))")) }
+        guard head.trustedOwner == trustedOwner else { return .failure(.mismatched("compiled for another trusted owner")) }
+        // The compiled file's own directory must be one the load checked.
+        let directory = parentDirectory(of: compiledPath)
+        guard head.sources.contains(where: { $0.role != .policyFile && $0.role != .userDatabase && samePath($0.path, directory) }) else {
+            return .failure(.malformed("its directory is not among its sources"))
+        }
+        for source in head.sources {
+            if let reason = staleness(of: source, fileSystem: fileSystem, trustedOwner: trustedOwner) {
+                return .failure(.stale(path: source.path, reason: reason))
+            }
+        }
+        return .success(CompiledPolicy(file: file, head: head, fallback: fallback))
+    }
+
+    /// Why `source` no longer is what the compiler saw, or nil if it still is.
+    private static func staleness(of source: CompiledPolicyFormat.Source, fileSystem: any PolicyFileSystem, trustedOwner: UInt32) -> String? {
+        let now: FileMetadata
+        do throws(FileSystemError) {
+            now = try fileSystem.metadata(atPath: source.path)
+        } catch {
+            return "cannot be read: \(error.detail)"
+        }
+        let then = source.metadata
+        switch source.role {
+        case .ancestorDirectory, .includedDirectory:
+            guard now.kind == .directory else { return "is no longer a directory" }
+        case .policyFile, .userDatabase:
+            guard now.kind == .regular else { return "is no longer a regular file" }
+        }
+        guard now.device == then.device && now.inode == then.inode else { return "was replaced" }
+        if source.role != .userDatabase {
+            // As the loader would check it now.
+            guard now.owner == 0 || now.owner == trustedOwner else { return "is owned by uid \(now.owner)" }
+            guard now.mode & 0o022 == 0 else { return "is writable by group or others" }
+        }
+        guard source.role != .ancestorDirectory else { return nil }
+        guard now.changed == then.changed && now.modified == then.modified && (source.role == .includedDirectory || now.size == then.size) else {
+            return source.role == .includedDirectory ? "has changed entries" : "has changed"
+        }
+        return nil
+    }
+
+    public func decide(_ request: PolicyRequest, for identity: Identity) throws(PolicyError) -> Decision {
+        do throws(Malformed) {
+            return try lookUp(request, for: identity)
+        } catch {
+            return try fallback().decide(request, for: identity)
+        }
+    }
+
+    /// A record that does not hold together; the text decides instead.
+    private struct Malformed: Error {}
+
+    /// The decision from the matching records: they are gathered, put back in load order and
+    /// decided by `Policy.decide` itself, so both forms share one definition of the outcome.
+    private func lookUp(_ request: PolicyRequest, for identity: Identity) throws(Malformed) -> Decision {
+        typealias Format = CompiledPolicyFormat
+        guard case .tap(let tap) = request else { throw Malformed() }
+        var subjects: [(Format.SubjectKind, UInt32)] = [(.anyone, 0), (.user, identity.uid), (.group, identity.gid)]
+        for group in identity.supplementaryGroups where !subjects.contains(where: { $0.0 == .group && $0.1 == group }) {
+            subjects.append((.group, group))
+        }
+        var matches: [(index: UInt32, rule: Rule)] = []
+        for (subject, id) in subjects {
+            // The subject's `any` and glob targets, then its exact target equal to the bridge.
+            let anyTarget = Format.key(kind: .tap, subject: subject, id: id, target: .any, name: nil, ruleIndex: 0)
+            var position = try lowerBound(anyTarget)
+            while position < recordCount {
+                let record = try self.record(at: position)
+                guard record.key.prefix(6).elementsEqual(anyTarget.prefix(6)), record.target != .exact else { break }
+                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) { matches.append((record.index, rule)) }
+                position += 1
+            }
+            let exactTarget = Format.key(kind: .tap, subject: subject, id: id, target: .exact, name: tap.bridge.value, ruleIndex: 0)
+            position = try lowerBound(exactTarget)
+            while position < recordCount {
+                let record = try self.record(at: position)
+                guard record.key.prefix(23).elementsEqual(exactTarget.prefix(23)) else { break }
+                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) { matches.append((record.index, rule)) }
+                position += 1
+            }
+        }
+        matches.sort { $0.index < $1.index }
+        let policy = Policy(files: files, rules: matches.map(\.rule), tapNamePrefix: tapNamePrefix, warnings: [])
+        return policy.decide(request, for: identity)
+    }
+
+    /// The rule `record` stands for if it covers `bridge`, else nil.
+    private func rule(_ record: Record, subject: CompiledPolicyFormat.SubjectKind, id: UInt32, matching bridge: InterfaceName) throws(Malformed) -> Rule? {
+        let target: NamePattern
+        switch record.target {
+        case .any:
+            target = .any
+        case .glob:
+            let pattern = String(decoding: try text(record.patternRange), as: UTF8.self)
+            guard let glob = try? Glob(pattern) else { throw Malformed() }
+            guard glob.matches(bridge) else { return nil }
+            target = .glob(glob)
+        case .exact:
+            let nameBytes = record.key.dropFirst(7).prefix(InterfaceName.maximumLength + 1).prefix { $0 != 0 }
+            guard let name = try? InterfaceName(validating: String(decoding: nameBytes, as: UTF8.self)), name == bridge else { throw Malformed() }
+            target = .exact(name)
+        }
+        let ruleSubject: Subject
+        switch subject {
+        case .anyone: ruleSubject = .anyone
+        case .user: ruleSubject = .user(id)
+        case .group: ruleSubject = .group(id)
+        }
+        guard record.fileIndex < files.count, record.line > 0, record.column > 0 else { throw Malformed() }
+        let location = SourceLocation(file: files[record.fileIndex], line: record.line, column: record.column)
+        return Rule(effect: record.isDeny ? .deny : .allow, subject: ruleSubject, kind: .tap, target: target,
+                    options: RuleOptions(vnetHeader: record.vnetHeader), location: location, source: try text(record.textRange)[...])
+    }
+
+    /// The bytes of `range` in the text section.
+    private func text(_ range: Range<Int>) throws(Malformed) -> [UInt8] {
+        guard range.lowerBound >= 0, range.upperBound <= textLength else { throw Malformed() }
+        if range.isEmpty { return [] }
+        guard let bytes = try? file.read(at: textOffset + UInt64(range.lowerBound), count: range.count),
+              bytes.count == range.count else { throw Malformed() }
+        return bytes
+    }
+
+    /// The position of the first record whose key is not below `key` (`recordCount` if none).
+    private func lowerBound(_ key: [UInt8]) throws(Malformed) -> Int {
+        // Blocks whose first key is below `key`: every record before the last of them is below it,
+        // and every record from the next block on is not.
+        var low = 0, high = blockKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(blockKeys[middle], key[...]) { low = middle + 1 } else { high = middle }
+        }
+        guard low > 0 else { return 0 }
+        let block = low - 1
+        let first = block * CompiledPolicyFormat.blockRecords
+        let end = min(recordCount, first + CompiledPolicyFormat.blockRecords)
+        for position in first..<end where !precedes(try record(at: position).key, key[...]) {
+            return position
+        }
+        return end
+    }
+
+    /// The record at `position`, read with its block.
+    private func record(at position: Int) throws(Malformed) -> Record {
+        typealias Format = CompiledPolicyFormat
+        let block = position / Format.blockRecords
+        let bytes: [UInt8]
+        if let cachedBlock, cachedBlock.index == block {
+            bytes = cachedBlock.bytes
+        } else {
+            let count = min(Format.blockRecords, recordCount - block * Format.blockRecords) * Format.recordSize
+            guard let read = try? file.read(at: recordsOffset + UInt64(block * Format.blockRecords * Format.recordSize), count: count),
+                  read.count == count else { throw Malformed() }
+            cachedBlock = (block, read)
+            bytes = read
+        }
+        let start = (position % Format.blockRecords) * Format.recordSize
+        guard let record = Record(bytes[start..<start + Format.recordSize]) else { throw Malformed() }
+        return record
+    }
+
+    /// One decoded record.
+    private struct Record {
+        var key: ArraySlice<UInt8>
+        var target: CompiledPolicyFormat.TargetKind
+        var index: UInt32
+        var isDeny: Bool
+        var vnetHeader: Bool
+        var fileIndex: Int
+        var line: Int
+        var column: Int
+        var patternRange: Range<Int>
+        var textRange: Range<Int>
+
+        /// Decodes 64 bytes; nil if a field is out of its domain.
+        init?(_ bytes: ArraySlice<UInt8>) {
+            typealias Format = CompiledPolicyFormat
+            key = bytes.prefix(Format.keySize)
+            guard key[key.startIndex] == Format.code(.tap),
+                  Format.SubjectKind(rawValue: key[key.startIndex + 1]) != nil,
+                  let target = Format.TargetKind(rawValue: key[key.startIndex + 6]) else { return nil }
+            self.target = target
+            index = key[(key.startIndex + 23)...].reduce(0) { $0 << 8 | UInt32($1) }
+            let base = bytes.startIndex + Format.keySize
+            guard bytes[base] <= 1, bytes[base + 1] <= 1 else { return nil }
+            isDeny = bytes[base] == 1
+            vnetHeader = bytes[base + 1] == 1
+            var fields = ByteReader(Array(bytes), at: 32)
+            guard let file = fields.u32(), let line = fields.u32(), let column = fields.u32(),
+                  let patternOffset = fields.u32(), let patternLength = fields.u32(),
+                  let textOffset = fields.u32(), let textLength = fields.u32() else { return nil }
+            fileIndex = Int(file)
+            self.line = Int(line)
+            self.column = Int(column)
+            patternRange = Int(patternOffset)..<Int(patternOffset) + Int(patternLength)
+            textRange = Int(textOffset)..<Int(textOffset) + Int(textLength)
+        }
+    }
+
+    /// The head, decoded and checked for consistency.
+    private struct Head {
+        var recordCount: Int
+        var recordsOffset: UInt64
+        var textOffset: UInt64
+        var textLength: Int
+        var netfdVersion: String
+        var policyPath: String
+        var trustedOwner: UInt32
+        var tapNamePrefix: String?
+        var files: [String]
+        var sources: [CompiledPolicyFormat.Source]
+        var blockKeys: [ArraySlice<UInt8>]
+
+        /// Reads the head of a compiled file of `size` bytes: 8 KiB first, which holds all of it
+        /// for most policies, then the rest if it is longer.
+        static func read(_ file: any RandomAccessFile, size: UInt64) -> Result<Head, Unusable> {
+            typealias Format = CompiledPolicyFormat
+            func malformed(_ what: String) -> Result<Head, Unusable> { .failure(.malformed(what)) }
+            var bytes: [UInt8]
+            do throws(FileSystemError) {
+                bytes = try file.read(at: 0, count: 8192)
+            } catch {
+                return .failure(.unreadable(error.detail))
+            }
+            var reader = ByteReader(bytes)
+            guard reader.raw(8).map({ $0.elementsEqual(Format.magic) }) == true else { return malformed("no compiled-policy signature") }
+            guard reader.u32() == Format.formatVersion else { return .failure(.mismatched("another layout version")) }
+            guard let headLength = reader.u32(), UInt64(headLength) <= size else { return malformed("truncated head") }
+            if Int(headLength) > bytes.count {
+                do throws(FileSystemError) {
+                    bytes += try file.read(at: UInt64(bytes.count), count: Int(headLength) - bytes.count)
+                } catch {
+                    return .failure(.unreadable(error.detail))
+                }
+                guard bytes.count >= Int(headLength) else { return malformed("truncated head") }
+                let offset = reader.offset
+                reader = ByteReader(bytes, at: offset)
+            }
+            guard let recordCount = reader.u32(), let recordsOffset = reader.u32(), let textOffset = reader.u32(),
+                  let textLength = reader.u32(),
+                  UInt64(recordsOffset) + UInt64(recordCount) * UInt64(Format.recordSize) == UInt64(textOffset),
+                  UInt64(textOffset) + UInt64(textLength) == size else { return malformed("sections do not add up to the file") }
+            guard let version = reader.string(), let policyPath = reader.string(), let trustedOwner = reader.u32(),
+                  let hasPrefix = reader.u8(), hasPrefix <= 1, let prefix = reader.string(),
+                  let fileCount = reader.u32() else { return malformed("truncated head") }
+            var files: [String] = []
+            for _ in 0..<fileCount {
+                guard let file = reader.string() else { return malformed("truncated file list") }
+                files.append(file)
+            }
+            guard let sourceCount = reader.u32() else { return malformed("truncated head") }
+            var sources: [Format.Source] = []
+            for _ in 0..<sourceCount {
+                guard let roleCode = reader.u8(), let role = Format.SourceRole(rawValue: roleCode), let path = reader.string(),
+                      let device = reader.u64(), let inode = reader.u64(), let fileSize = reader.u64(),
+                      let modified = reader.timestamp(), let changed = reader.timestamp() else { return malformed("truncated source list") }
+                let metadata = FileMetadata(kind: role == .policyFile || role == .userDatabase ? .regular : .directory, owner: 0, group: 0,
+                                            mode: 0, device: device, inode: inode, size: fileSize, modified: modified, changed: changed)
+                sources.append(Format.Source(role: role, path: path, metadata: metadata))
+            }
+            guard let blockCount = reader.u32(),
+                  Int(blockCount) == (Int(recordCount) + Format.blockRecords - 1) / Format.blockRecords else { return malformed("bad block index") }
+            var blockKeys: [ArraySlice<UInt8>] = []
+            for _ in 0..<blockCount {
+                guard let key = reader.raw(Format.keySize) else { return malformed("truncated block index") }
+                blockKeys.append(key)
+            }
+            guard reader.offset == Int(headLength), headLength == recordsOffset else { return malformed("head length does not match") }
+            return .success(Head(recordCount: Int(recordCount), recordsOffset: UInt64(recordsOffset), textOffset: UInt64(textOffset),
+                                 textLength: Int(textLength), netfdVersion: version, policyPath: policyPath, trustedOwner: trustedOwner,
+                                 tapNamePrefix: hasPrefix == 1 ? prefix : nil, files: files, sources: sources, blockKeys: blockKeys))
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/// What serving a request needs from a policy: its verdict, its tap name prefix and the file to
+/// name in a refusal. A loaded `Policy` is one; a `CompiledPolicy` is another, which reads only
+/// the rules that can match.
+public protocol PolicyDecider {
+    /// From `set tap-prefix NAME`; nil means the kernel's default "tap".
+    var tapNamePrefix: String? { get }
+    /// The top-level policy file (the first file read), named by "no rule in FILE allows it".
+    var mainFile: String? { get }
+    /// Decides `request` for `identity` exactly as `Policy.decide` does.
+    /// - Throws: only a `CompiledPolicy` whose records turn out unusable and whose text, read
+    ///   instead, has an error.
+    func decide(_ request: PolicyRequest, for identity: Identity) throws(PolicyError) -> Decision
+}
+
+extension Policy: PolicyDecider {
+    public var mainFile: String? { files.first }
+}
