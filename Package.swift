@@ -12,8 +12,9 @@ let leanStartup: [SwiftSetting] = [.unsafeFlags([
 ])]
 
 /// The helper's link: static (C-like start-up: no loader, no relocations), with lld placing the
-/// functions one request runs side by side (Sources/netfd-helper/link-order.txt, made by
-/// scripts/link-order), so a call touches few 64 KiB windows of the binary.
+/// functions one request runs side by side, and the .data/.bss sections it touches likewise
+/// (Sources/netfd-helper/link-order.txt, made by scripts/link-order), so a call touches few 64 KiB
+/// windows of the binary and few pages of its writable data.
 let helperLink: [LinkerSetting] = [.unsafeFlags([
     "-static-executable", "-use-ld=lld",
     "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/netfd-helper/link-order.txt",
@@ -40,6 +41,9 @@ let package = Package(
             dependencies: ["CCapNG"],
             linkerSettings: [.linkedLibrary("cap-ng")]
         ),
+        // Linked into the two helper executables only (static links): argv from the C library
+        // instead of the runtime's /proc/self/maps scan, and no crash backtracer (startup.c).
+        .target(name: "CNetFDStartup"),
         // Build time only: libseccomp compiles syscall rules to a classic-BPF program (exported
         // through a memfd). Used by netfd-seccomp-compile and the tests, never by the helper.
         .target(
@@ -68,7 +72,7 @@ let package = Package(
         // The privileged helper. No Foundation, statically linked for C-like start-up.
         .executableTarget(
             name: "netfd-helper",
-            dependencies: ["NetFDCore"],
+            dependencies: ["NetFDCore", "CNetFDStartup"],
             exclude: ["link-order.txt"],
             swiftSettings: leanStartup,
             linkerSettings: helperLink,
@@ -79,7 +83,7 @@ let package = Package(
         // confinement tests. Never installed; the shipped helper contains none of it.
         .executableTarget(
             name: "netfd-helper-testhooks",
-            dependencies: ["NetFDCore"],
+            dependencies: ["NetFDCore", "CNetFDStartup"],
             swiftSettings: leanStartup + [.define("NETFD_TEST_HOOKS")],
             linkerSettings: helperLink,
             plugins: ["SyscallFilterPlugin"]

@@ -190,6 +190,49 @@ final class TapRequestFlowTests: XCTestCase {
         _ = try emulatorEnd.receive().map { $0.descriptor?.close() }
     }
 
+    /// A compiled policy decides the request like its text: same tap, same refusal naming the
+    /// same rule and file; and when its records are unusable and the text is broken, the request
+    /// fails with the text's error (exit 2) before anything is created.
+    func testCompiledPolicyServesAndRefusesLikeTheText() throws {
+        let fs = InMemoryPolicyFileSystem()
+        fs.addFile("/etc/netfd/netfd.policy", contents: "allow group kvm tap bridge br0\ndeny user bob tap\nset tap-prefix vm\n")
+        fs.addFile("/etc/passwd", contents: "")
+        fs.addFile("/etc/group", contents: "")
+        fs.advanceClock(seconds: 10)
+        guard case .compiled(var bytes, _) = try PolicyCompiler(fileSystem: fs, users: testUsers).compile(path: "/etc/netfd/netfd.policy", started: fs.now) else {
+            return XCTFail("not compiled")
+        }
+        fs.addFile("/etc/netfd/netfd.policy.compiled", bytes: bytes)
+        func compiled() throws -> CompiledPolicy {
+            try CompiledPolicy.open(policyPath: "/etc/netfd/netfd.policy", fileSystem: fs) { () throws(PolicyError) in
+                try PolicyLoader(fileSystem: fs, users: testUsers).load(path: "/etc/netfd/netfd.policy")
+            }.get()
+        }
+        let tap = try TapRequestFlow(policy: try compiled(), kernel: kernel, caller: alice, callerName: "user alice (uid 1000)").serve(try arguments())
+        XCTAssertEqual(tap.name, "vm0", "the compiled form carries set tap-prefix")
+        try XCTUnwrap(try emulatorEnd.receive()?.descriptor).close()
+
+        let refused = TapRequestFlow(policy: try compiled(), kernel: kernel, caller: bob, callerName: "user bob (uid 1001)")
+        XCTAssertThrowsError(try refused.serve(try arguments())) { error in
+            XCTAssertEqual(error as? HelperFailure, .denied("refused tap on bridge br0 for user bob (uid 1001): denied by /etc/netfd/netfd.policy:2 (deny user bob tap)"))
+        }
+
+        // Records unusable (an effect byte out of range), and the text broken since the open.
+        let recordsOffset = Int(bytes[20]) | Int(bytes[21]) << 8 | Int(bytes[22]) << 16 | Int(bytes[23]) << 24
+        bytes[recordsOffset + 27] = 9
+        bytes[recordsOffset + 64 + 27] = 9
+        fs.addFile("/etc/netfd/netfd.policy.compiled", bytes: bytes)
+        let damaged = try compiled()
+        fs.rewriteFile("/etc/netfd/netfd.policy", contents: "allow group kvm tap bridge br0 frobnicate\n")
+        let created = kernel.log.count
+        XCTAssertThrowsError(try TapRequestFlow(policy: damaged, kernel: kernel, caller: alice, callerName: "alice").serve(try arguments())) { error in
+            XCTAssertEqual((error as? HelperFailure)?.exitCode, 2)
+            XCTAssertTrue("\(error)".hasPrefix("policy error: /etc/netfd/netfd.policy:1:"), "\(error)")
+        }
+        XCTAssertEqual(kernel.log.count, created, "nothing may be looked up or created after a policy error")
+        assertNothingSent()
+    }
+
     func testHostSideAddressNeverBecomesTheBridgeAddress() {
         XCTAssertEqual(TapRequestFlow.hostSideAddress([0x12, 1, 2, 3, 4, 5]), [0xfe, 1, 2, 3, 4, 5])
     }
