@@ -289,14 +289,20 @@ final class CompiledPolicyTests: XCTestCase {
         XCTAssertGreaterThan(opened, 0, "some damage (in records or text) should get past open")
     }
 
-    func testMalformedRecordFallsBackToTheText() throws {
+    /// The compiled fixture with its first record's effect byte (after the 27-byte key) out of its
+    /// domain: the head passes `open`, the record does not decode.
+    func fixtureWithMalformedRecord() throws -> InMemoryPolicyFileSystem {
         let fs = try compiledFixture()
         let path = CompiledPolicyFormat.compiledPath(for: mainPolicy)
         var bytes = try fs.readFile(atPath: path, maxBytes: 1 << 20).1
-        // The first record's effect byte (after the 27-byte key) out of its domain.
         let recordsOffset = Int(bytes[20]) | Int(bytes[21]) << 8 | Int(bytes[22]) << 16 | Int(bytes[23]) << 24
         bytes[recordsOffset + 27] = 7
         fs.addFile(path, bytes: bytes)
+        return fs
+    }
+
+    func testMalformedRecordFallsBackToTheText() throws {
+        let fs = try fixtureWithMalformedRecord()
         let fallbacks = Counter()
         let compiled = try Self.open(fs, fallbacks: fallbacks).get()
         XCTAssertEqual(try compiled.decide(tap("br0"), for: alice).summary, "allowed vnet-hdr=yes by [allow user alice tap bridge br0]")
@@ -304,12 +310,7 @@ final class CompiledPolicyTests: XCTestCase {
     }
 
     func testFallbackReportsTheTextsError() throws {
-        let fs = try compiledFixture()
-        let path = CompiledPolicyFormat.compiledPath(for: mainPolicy)
-        var bytes = try fs.readFile(atPath: path, maxBytes: 1 << 20).1
-        let recordsOffset = Int(bytes[20]) | Int(bytes[21]) << 8 | Int(bytes[22]) << 16 | Int(bytes[23]) << 24
-        bytes[recordsOffset + 27] = 7
-        fs.addFile(path, bytes: bytes)
+        let fs = try fixtureWithMalformedRecord()
         let compiled = try Self.open(fs).get()
         // The text breaks after the open (a race the fallback must still report, not hide).
         fs.rewriteFile(mainPolicy, contents: "allow user alice tap bridge br0 bogus\n")
