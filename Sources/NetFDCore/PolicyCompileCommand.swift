@@ -86,9 +86,10 @@ public struct PolicyCompilation {
             case let .compiled(bytes, policy):
                 let target = CompiledPolicyFormat.compiledPath(for: policyPath)
                 do { try write(target, bytes) } catch { throw .kernel("could not write \(displayPath(target)): \(error)") }
-                let check = CompiledPolicy.open(policyPath: policyPath, fileSystem: fileSystem) { () throws(PolicyError) in policy }
-                if case .failure(let unusable) = check {
-                    throw .kernel("wrote \(displayPath(target)), but \(unusable); compile again")
+                do throws(CompiledPolicy.Unusable) {
+                    _ = try CompiledPolicy.open(policyPath: policyPath, fileSystem: fileSystem) { () throws(PolicyError) in policy }
+                } catch {
+                    throw .kernel("wrote \(displayPath(target)), but \(error); compile again")
                 }
                 let files = policy.files.count, rules = policy.rules.count
                 var report = "compiled \(displayPath(policyPath)) (\(files) file\(files == 1 ? "" : "s"), \(rules) rule\(rules == 1 ? "" : "s")) into \(displayPath(target)) (\(bytes.count) bytes)"

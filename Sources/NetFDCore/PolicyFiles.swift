@@ -13,30 +13,30 @@ public struct LinuxPolicyFileSystem: PolicyFileSystem {
         do { return Self.metadata(try FileStatus.ofLink(atPath: path)) } catch { throw Self.error(error) }
     }
 
-    public func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8]) {
+    public func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> FileContents {
         let file: FileDescriptor
         do { file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) } catch { throw Self.error(error) }
         defer { file.close() }
         do {
             let status = try file.status()
             // Never read from a FIFO or device someone put in place of a policy file.
-            guard status.kind == .regular else { return (Self.metadata(status), []) }
-            return (Self.metadata(status), try file.readAll(limit: maxBytes))
+            guard status.kind == .regular else { return FileContents(metadata: Self.metadata(status), bytes: []) }
+            return FileContents(metadata: Self.metadata(status), bytes: try file.readAll(limit: maxBytes, expectedSize: Int(clamping: status.size)))
         } catch {
             throw Self.error(error)
         }
     }
 
-    public func openForRandomAccess(atPath path: String) throws(FileSystemError) -> (FileMetadata, any RandomAccessFile) {
+    public func openForRandomAccess(atPath path: String) throws(FileSystemError) -> OpenedFile {
         let file: FileDescriptor
         do { file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) } catch { throw Self.error(error) }
         do {
             let status = try file.status()
             guard status.kind == .regular else {
                 file.close()
-                return (Self.metadata(status), InMemoryRandomAccessFile([]))
+                return OpenedFile(metadata: Self.metadata(status), file: InMemoryRandomAccessFile([]))
             }
-            return (Self.metadata(status), LinuxRandomAccessFile(file))
+            return OpenedFile(metadata: Self.metadata(status), file: LinuxRandomAccessFile(file))
         } catch {
             file.close()
             throw Self.error(error)

@@ -64,50 +64,49 @@ public final class CompiledPolicy: PolicyDecider {
 
     /// Opens the compiled form of the policy at absolute `policyPath` if it is current.
     /// - Parameter fallback: loads the text; called only if a record turns out malformed.
-    /// - Returns: the policy, or why the compiled form cannot stand in for the text.
+    /// - Returns: the policy.
+    /// - Throws: why the compiled form cannot stand in for the text. (Typed throws, not a Result:
+    ///   a Result of these types needs runtime metadata instantiated on the request path.)
     public static func open(policyPath: String, fileSystem: any PolicyFileSystem, trustedOwner: UInt32 = 0,
-                            fallback: @escaping () throws(PolicyError) -> Policy) -> Result<CompiledPolicy, Unusable> {
+                            fallback: @escaping () throws(PolicyError) -> Policy) throws(Unusable) -> CompiledPolicy {
         guard policyPath.utf8.first == UInt8(ascii: "/"), policyPath.utf8.count <= PolicyLoader.maximumPathBytes else {
-            return .failure(.mismatched("the policy path is not absolute"))
+            throw .mismatched("the policy path is not absolute")
         }
         let path = normalizedPath(policyPath)
         let compiledPath = CompiledPolicyFormat.compiledPath(for: path)
-        let metadata: FileMetadata, file: any RandomAccessFile
+        let opened: OpenedFile
         do throws(FileSystemError) {
-            (metadata, file) = try fileSystem.openForRandomAccess(atPath: compiledPath)
+            opened = try fileSystem.openForRandomAccess(atPath: compiledPath)
         } catch {
             switch error.code {
-            case .notFound: return .failure(.missing)
-            case .symlink: return .failure(.untrusted("a symlink"))
-            default: return .failure(.unreadable(error.detail))
+            case .notFound: throw .missing
+            case .symlink: throw .untrusted("a symlink")
+            default: throw .unreadable(error.detail)
             }
         }
-        guard metadata.kind == .regular else { return .failure(.untrusted("not a regular file")) }
+        let metadata = opened.metadata, file = opened.file
+        guard metadata.kind == .regular else { throw .untrusted("not a regular file") }
         guard metadata.owner == 0 || metadata.owner == trustedOwner else {
-            return .failure(.untrusted("owned by uid \(metadata.owner)"))
+            throw .untrusted("owned by uid \(metadata.owner)")
         }
-        guard metadata.mode & 0o022 == 0 else { return .failure(.untrusted("writable by group or others")) }
-        let head: Head
-        switch Head.read(file, size: metadata.size) {
-        case .success(let read): head = read
-        case .failure(let unusable): return .failure(unusable)
-        }
+        guard metadata.mode & 0o022 == 0 else { throw .untrusted("writable by group or others") }
+        let head = try Head.read(file, size: metadata.size)
         guard head.netfdVersion == CompiledPolicyFormat.netfdVersion else {
-            return .failure(.mismatched("written by netfd \(head.netfdVersion), this is \(CompiledPolicyFormat.netfdVersion)"))
+            throw .mismatched("written by netfd \(head.netfdVersion), this is \(CompiledPolicyFormat.netfdVersion)")
         }
-        guard samePath(head.policyPath, path) else { return .failure(.mismatched("compiled for \(displayPath(head.policyPath))")) }
-        guard head.trustedOwner == trustedOwner else { return .failure(.mismatched("compiled for another trusted owner")) }
+        guard samePath(head.policyPath, path) else { throw .mismatched("compiled for \(displayPath(head.policyPath))") }
+        guard head.trustedOwner == trustedOwner else { throw .mismatched("compiled for another trusted owner") }
         // The compiled file's own directory must be one the load checked.
         let directory = parentDirectory(of: compiledPath)
         guard head.sources.contains(where: { $0.role != .policyFile && $0.role != .userDatabase && samePath($0.path, directory) }) else {
-            return .failure(.malformed("its directory is not among its sources"))
+            throw .malformed("its directory is not among its sources")
         }
         for source in head.sources {
             if let reason = staleness(of: source, fileSystem: fileSystem, trustedOwner: trustedOwner) {
-                return .failure(.stale(path: source.path, reason: reason))
+                throw .stale(path: source.path, reason: reason)
             }
         }
-        return .success(CompiledPolicy(file: file, head: head, fallback: fallback))
+        return CompiledPolicy(file: file, head: head, fallback: fallback)
     }
 
     /// Why `source` no longer is what the compiler saw, or nil if it still is.
@@ -312,62 +311,62 @@ public final class CompiledPolicy: PolicyDecider {
 
         /// Reads the head of a compiled file of `size` bytes: 8 KiB first, which holds all of it
         /// for most policies, then the rest if it is longer.
-        static func read(_ file: any RandomAccessFile, size: UInt64) -> Result<Head, Unusable> {
+        static func read(_ file: any RandomAccessFile, size: UInt64) throws(Unusable) -> Head {
             typealias Format = CompiledPolicyFormat
-            func malformed(_ what: String) -> Result<Head, Unusable> { .failure(.malformed(what)) }
+            func malformed(_ what: String) -> Unusable { .malformed(what) }
             var bytes: [UInt8]
             do throws(FileSystemError) {
                 bytes = try file.read(at: 0, count: 8192)
             } catch {
-                return .failure(.unreadable(error.detail))
+                throw .unreadable(error.detail)
             }
             var reader = ByteReader(bytes)
-            guard reader.raw(8).map({ $0.elementsEqual(Format.magic) }) == true else { return malformed("no compiled-policy signature") }
-            guard reader.u32() == Format.formatVersion else { return .failure(.mismatched("another layout version")) }
-            guard let headLength = reader.u32(), UInt64(headLength) <= size else { return malformed("truncated head") }
+            guard reader.raw(8).map({ $0.elementsEqual(Format.magic) }) == true else { throw malformed("no compiled-policy signature") }
+            guard reader.u32() == Format.formatVersion else { throw .mismatched("another layout version") }
+            guard let headLength = reader.u32(), UInt64(headLength) <= size else { throw malformed("truncated head") }
             if Int(headLength) > bytes.count {
                 do throws(FileSystemError) {
                     bytes += try file.read(at: UInt64(bytes.count), count: Int(headLength) - bytes.count)
                 } catch {
-                    return .failure(.unreadable(error.detail))
+                    throw .unreadable(error.detail)
                 }
-                guard bytes.count >= Int(headLength) else { return malformed("truncated head") }
+                guard bytes.count >= Int(headLength) else { throw malformed("truncated head") }
                 let offset = reader.offset
                 reader = ByteReader(bytes, at: offset)
             }
             guard let recordCount = reader.u32(), let recordsOffset = reader.u32(), let textOffset = reader.u32(),
                   let textLength = reader.u32(),
                   UInt64(recordsOffset) + UInt64(recordCount) * UInt64(Format.recordSize) == UInt64(textOffset),
-                  UInt64(textOffset) + UInt64(textLength) == size else { return malformed("sections do not add up to the file") }
+                  UInt64(textOffset) + UInt64(textLength) == size else { throw malformed("sections do not add up to the file") }
             guard let version = reader.string(), let policyPath = reader.string(), let trustedOwner = reader.u32(),
                   let hasPrefix = reader.u8(), hasPrefix <= 1, let prefix = reader.string(),
-                  let fileCount = reader.u32() else { return malformed("truncated head") }
+                  let fileCount = reader.u32() else { throw malformed("truncated head") }
             var files: [String] = []
             for _ in 0..<fileCount {
-                guard let file = reader.string() else { return malformed("truncated file list") }
+                guard let file = reader.string() else { throw malformed("truncated file list") }
                 files.append(file)
             }
-            guard let sourceCount = reader.u32() else { return malformed("truncated head") }
+            guard let sourceCount = reader.u32() else { throw malformed("truncated head") }
             var sources: [Format.Source] = []
             for _ in 0..<sourceCount {
                 guard let roleCode = reader.u8(), let role = Format.SourceRole(rawValue: roleCode), let path = reader.string(),
                       let device = reader.u64(), let inode = reader.u64(), let fileSize = reader.u64(),
-                      let modified = reader.timestamp(), let changed = reader.timestamp() else { return malformed("truncated source list") }
+                      let modified = reader.timestamp(), let changed = reader.timestamp() else { throw malformed("truncated source list") }
                 let metadata = FileMetadata(kind: role == .policyFile || role == .userDatabase ? .regular : .directory, owner: 0, group: 0,
                                             mode: 0, device: device, inode: inode, size: fileSize, modified: modified, changed: changed)
                 sources.append(Format.Source(role: role, path: path, metadata: metadata))
             }
             guard let blockCount = reader.u32(),
-                  Int(blockCount) == (Int(recordCount) + Format.blockRecords - 1) / Format.blockRecords else { return malformed("bad block index") }
+                  Int(blockCount) == (Int(recordCount) + Format.blockRecords - 1) / Format.blockRecords else { throw malformed("bad block index") }
             var blockKeys: [ArraySlice<UInt8>] = []
             for _ in 0..<blockCount {
-                guard let key = reader.raw(Format.keySize) else { return malformed("truncated block index") }
+                guard let key = reader.raw(Format.keySize) else { throw malformed("truncated block index") }
                 blockKeys.append(key)
             }
-            guard reader.offset == Int(headLength), headLength == recordsOffset else { return malformed("head length does not match") }
-            return .success(Head(recordCount: Int(recordCount), recordsOffset: UInt64(recordsOffset), textOffset: UInt64(textOffset),
-                                 textLength: Int(textLength), netfdVersion: version, policyPath: policyPath, trustedOwner: trustedOwner,
-                                 tapNamePrefix: hasPrefix == 1 ? prefix : nil, files: files, sources: sources, blockKeys: blockKeys))
+            guard reader.offset == Int(headLength), headLength == recordsOffset else { throw malformed("head length does not match") }
+            return Head(recordCount: Int(recordCount), recordsOffset: UInt64(recordsOffset), textOffset: UInt64(textOffset),
+                        textLength: Int(textLength), netfdVersion: version, policyPath: policyPath, trustedOwner: trustedOwner,
+                        tapNamePrefix: hasPrefix == 1 ? prefix : nil, files: files, sources: sources, blockKeys: blockKeys)
         }
     }
 }

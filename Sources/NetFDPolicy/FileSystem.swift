@@ -103,6 +103,29 @@ public struct FileSystemError: Error, Sendable, Equatable, CustomStringConvertib
     }
 }
 
+/// A file read whole, and what fstat() said of it once it was open.
+///
+/// A struct, not a tuple: a tuple this large is destroyed through runtime metadata that has to
+/// be instantiated on first use, which showed in the helper's start-up (README, Performance).
+public struct FileContents {
+    public var metadata: FileMetadata
+    public var bytes: [UInt8]
+    public init(metadata: FileMetadata, bytes: [UInt8]) {
+        self.metadata = metadata
+        self.bytes = bytes
+    }
+}
+
+/// A file opened for reads at chosen offsets, and what fstat() said of it (a struct, as above).
+public struct OpenedFile {
+    public var metadata: FileMetadata
+    public var file: any RandomAccessFile
+    public init(metadata: FileMetadata, file: any RandomAccessFile) {
+        self.metadata = metadata
+        self.file = file
+    }
+}
+
 /// The file system operations the loader needs. The real implementation
 /// lives outside this module (NetFDPolicy makes no system calls).
 public protocol PolicyFileSystem {
@@ -111,12 +134,12 @@ public protocol PolicyFileSystem {
     /// Opens `path` with O_NOFOLLOW (a symlink fails with `.symlink`), fstat()s
     /// the OPENED file and reads at most `maxBytes + 1` bytes, so that the
     /// caller can tell a file that is too big from one that fits exactly.
-    func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8])
+    func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> FileContents
     /// Names (not paths) of the entries of a directory, excluding "." and "..", in any order.
     func directoryEntries(atPath path: String) throws(FileSystemError) -> [String]
     /// Opens `path` as `readFile` does (O_NOFOLLOW, metadata of the opened file) for reads at
     /// chosen offsets. The default reads the whole file; real file systems read on demand.
-    func openForRandomAccess(atPath path: String) throws(FileSystemError) -> (FileMetadata, any RandomAccessFile)
+    func openForRandomAccess(atPath path: String) throws(FileSystemError) -> OpenedFile
 }
 
 /// An open file read at chosen offsets (pread), for the compiled policy's records.
@@ -139,9 +162,9 @@ public struct InMemoryRandomAccessFile: RandomAccessFile {
 
 extension PolicyFileSystem {
     /// Reads the whole file (up to 64 MiB) and serves reads from memory.
-    public func openForRandomAccess(atPath path: String) throws(FileSystemError) -> (FileMetadata, any RandomAccessFile) {
-        let (metadata, bytes) = try readFile(atPath: path, maxBytes: 64 << 20)
-        return (metadata, InMemoryRandomAccessFile(bytes))
+    public func openForRandomAccess(atPath path: String) throws(FileSystemError) -> OpenedFile {
+        let contents = try readFile(atPath: path, maxBytes: 64 << 20)
+        return OpenedFile(metadata: contents.metadata, file: InMemoryRandomAccessFile(contents.bytes))
     }
 }
 
@@ -245,7 +268,7 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
         return node.metadata
     }
 
-    public func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8]) {
+    public func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> FileContents {
         guard let node = nodes[Array(path.utf8)] else { throw FileSystemError(.notFound) }
         switch node.metadata.kind {
         case .symlink: throw FileSystemError(.symlink)
@@ -253,7 +276,7 @@ public final class InMemoryPolicyFileSystem: PolicyFileSystem {
         case .regular, .other: break
         }
         guard node.isReadable else { throw FileSystemError(.permissionDenied) }
-        return (node.metadata, Array(node.contents.prefix(maxBytes + 1)))
+        return FileContents(metadata: node.metadata, bytes: Array(node.contents.prefix(maxBytes + 1)))
     }
 
     public func directoryEntries(atPath path: String) throws(FileSystemError) -> [String] {

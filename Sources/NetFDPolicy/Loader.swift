@@ -52,7 +52,7 @@ public struct PolicyLoader {
         }
         var session = LoadSession(loader: self)
         try session.include(normalizedPath(path), from: nil, chain: [])
-        return Policy(files: session.files, rules: session.rules, tapNamePrefix: session.tapPrefix?.value, warnings: session.warnings)
+        return Policy(files: session.files, rules: session.rules, tapNamePrefix: session.tapPrefixLocation == nil ? nil : session.tapPrefix, warnings: session.warnings)
     }
 }
 
@@ -152,7 +152,10 @@ private struct LoadSession {
     var files: [String] = []
     var rules: [Rule] = []
     var warnings: [PolicyDiagnostic] = []
-    var tapPrefix: (value: String, location: SourceLocation)?
+    // Two fields, not an optional (value, location) tuple: that would be destroyed through
+    // runtime metadata instantiated on first use (README, Performance).
+    var tapPrefix = ""
+    var tapPrefixLocation: SourceLocation?
     // Arrays, not Sets: a load reads a handful of files and directories (at most the include
     // limits allow), and linear search keeps hashing out of the helper's start-up.
     private var loadedPaths: [String] = []
@@ -227,15 +230,16 @@ private struct LoadSession {
     /// Reads, checks and parses regular file `path`, then applies its statements.
     private mutating func includeFile(_ path: String, from site: SourceLocation?, chain: [ChainLink]) throws(PolicyDiagnostic) {
         let limits = loader.limits
-        let metadata: FileMetadata, bytes: [UInt8]
+        let contents: FileContents
         do throws(FileSystemError) {
-            (metadata, bytes) = try loader.fileSystem.readFile(atPath: path, maxBytes: limits.maximumFileBytes)
+            contents = try loader.fileSystem.readFile(atPath: path, maxBytes: limits.maximumFileBytes)
         } catch {
             if error.code == .symlink {
                 throw problem(path, at: site, "refusing symlink; policy files must be regular files (name the target instead)")
             }
             throw unreadable(path, at: site, error)
         }
+        let metadata = contents.metadata, bytes = contents.bytes
         // Check what was opened, not what lstat saw: the path may have changed since.
         guard metadata.kind == .regular else {
             throw problem(path, at: site, "refusing policy file that is not a regular file")
@@ -270,12 +274,12 @@ private struct LoadSession {
                 }
                 rules.append(rule)
             case let .setTapPrefix(value, location):
-                if let earlier = tapPrefix {
-                    guard earlier.value == value else {
-                        throw PolicyDiagnostic(at: location, "tap-prefix \(quoted(value)) conflicts with tap-prefix \(quoted(earlier.value)) set at \(earlier.location)")
+                if let earlier = tapPrefixLocation {
+                    guard tapPrefix == value else {
+                        throw PolicyDiagnostic(at: location, "tap-prefix \(quoted(value)) conflicts with tap-prefix \(quoted(tapPrefix)) set at \(earlier)")
                     }
                 } else {
-                    tapPrefix = (value, location)
+                    (tapPrefix, tapPrefixLocation) = (value, location)
                 }
             }
         }

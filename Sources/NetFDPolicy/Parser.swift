@@ -42,7 +42,7 @@ struct Parser {
 
     /// Parses the statement on `line`, which has at least one token.
     private mutating func statement(_ line: inout Line, lexer: Lexer) throws(PolicyDiagnostic) -> Statement {
-        let keyword = line.next()!
+        let keyword = line.next()
         if keyword.is("include") {
             let path = try line.expect("a path after \"include\"")
             guard !path.text.isEmpty else { throw line.error(at: path, "empty include path") }
@@ -84,7 +84,7 @@ struct Parser {
         // Exactly two tokens is qemu-bridge-helper's bridge.conf form, so
         // `allow user` means the bridge named "user", as it does for qemu.
         if line.tokens.count == 2 {
-            let target = try namePattern(line.next()!, line, allowGlob: false)
+            let target = try namePattern(line.next(), line, allowGlob: false)
             return Rule(effect: effect, subject: .anyone, kind: .tap, target: target, location: location, source: source)
         }
         let subject = try self.subject(&line, effect: effect)
@@ -142,7 +142,8 @@ struct Parser {
 
     /// Parses the optional `bridge PATTERN` of a tap rule; absent means any bridge.
     private func tapTarget(_ line: inout Line) throws(PolicyDiagnostic) -> NamePattern {
-        guard let word = line.peek(), !word.contains(UInt8(ascii: "=")) else { return .any }
+        guard !line.isAtEnd, !line.peek().contains(UInt8(ascii: "=")) else { return .any }
+        let word = line.peek()
         if word.is("bridge") {
             _ = line.next()
             return try namePattern(try line.expect("a bridge name, glob:PATTERN or \"all\" after \"bridge\""), line, allowGlob: true)
@@ -184,7 +185,8 @@ struct Parser {
     private func options(_ line: inout Line, effect: Rule.Effect) throws(PolicyDiagnostic) -> RuleOptions {
         var options = RuleOptions()
         var seenVnetHeader = false
-        while let word = line.next() {
+        while !line.isAtEnd {
+            let word = line.next()
             let text = word.text
             guard let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) else {
                 throw line.error(at: word, "unexpected \(quoted(text)) after the rule")
@@ -227,29 +229,33 @@ private struct Line {
         self.file = file
     }
 
-    /// The next token without consuming it.
-    func peek() -> Token? {
-        position < tokens.count ? tokens[position] : nil
-    }
+    // No `Token?` here: an Optional of a struct this large is destroyed through its generic
+    // runtime metadata, and instantiating that was a measurable part of the helper's start-up.
 
-    /// Consumes and returns the next token.
-    mutating func next() -> Token? {
-        defer { if position < tokens.count { position += 1 } }
-        return peek()
+    /// Whether every token has been consumed.
+    var isAtEnd: Bool { position == tokens.count }
+
+    /// The next token without consuming it; only when `!isAtEnd`.
+    func peek() -> Token { tokens[position] }
+
+    /// Consumes and returns the next token; only when `!isAtEnd`.
+    mutating func next() -> Token {
+        defer { position += 1 }
+        return tokens[position]
     }
 
     /// Consumes the next token; at end of line throws "expected WHAT, found end of line".
     /// `what` is an autoclosure so that the message costs nothing on success.
     mutating func expect(_ what: @autoclosure () -> String) throws(PolicyDiagnostic) -> Token {
-        guard let token = next() else {
+        guard !isAtEnd else {
             throw PolicyDiagnostic(at: endLocation, "expected \(what()), found end of line")
         }
-        return token
+        return next()
     }
 
     /// Throws "unexpected X CONTEXT" unless every token has been consumed.
     func expectEnd(_ context: String) throws(PolicyDiagnostic) {
-        if let extra = peek() { throw error(at: extra, "unexpected \(quoted(extra.text)) \(context)") }
+        if !isAtEnd { throw error(at: peek(), "unexpected \(quoted(peek().text)) \(context)") }
     }
 
     /// Where `token` starts.

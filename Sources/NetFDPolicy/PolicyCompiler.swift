@@ -197,11 +197,11 @@ private final class RecordingFileSystem: PolicyFileSystem {
         return metadata
     }
 
-    func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8]) {
-        let (metadata, bytes) = try inner.readFile(atPath: path, maxBytes: maxBytes)
+    func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> FileContents {
+        let contents = try inner.readFile(atPath: path, maxBytes: maxBytes)
         note(path, .policyFile)
-        readIdentities[PathBytes(path)] = (metadata.device, metadata.inode)
-        return (metadata, bytes)
+        readIdentities[PathBytes(path)] = (contents.metadata.device, contents.metadata.inode)
+        return contents
     }
 
     func directoryEntries(atPath path: String) throws(FileSystemError) -> [String] {

@@ -63,10 +63,16 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomString
     }
 
     /// Reads until end of file or until more than `limit` bytes were read (then returns limit+1 bytes).
-    public func readAll(limit: Int) throws(Errno) -> [UInt8] {
-        var result: [UInt8] = []
+    /// `expectedSize` (fstat's st_size, for a regular file) sizes the first read, so a file that
+    /// does not change is read into one allocation by one read(2), plus the one that sees its end;
+    /// the default suits pipes. Later reads grow with what was read, so a file that grew is still
+    /// read whole.
+    public func readAll(limit: Int, expectedSize: Int = 65535) throws(Errno) -> [UInt8] {
+        var result = try read(upTo: min(max(expectedSize, 0), limit) + 1)
+        guard !result.isEmpty else { return result }
         while result.count <= limit {
-            let chunk = try read(upTo: min(65536, limit + 1 - result.count))
+            // Small while the file is small: a 64 KiB buffer would move the heap's break up and back.
+            let chunk = try read(upTo: min(max(4096, result.count), limit + 1 - result.count))
             if chunk.isEmpty { break }
             result += chunk
         }

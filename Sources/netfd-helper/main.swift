@@ -100,11 +100,10 @@ func loadPolicy(_ path: String?) -> Policy {
 func requestPolicy(_ path: String?) -> any PolicyDecider {
     if path != nil && caller.uid != 0 { fail(.usage("only root may choose the policy file (--policy)")) }
     let policyPath = path ?? defaultPolicyPath
-    let compiled = CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in
+    let compiled = try? CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in
         try PolicyLoader(fileSystem: LinuxPolicyFileSystem(), users: users).load(path: policyPath)
     }
-    if case .success(let policy) = compiled { return policy }
-    return loadPolicy(path)
+    return compiled ?? loadPolicy(path)
 }
 
 switch command {
@@ -114,7 +113,9 @@ case .check(let arguments):
     do { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
     let policy = loadPolicy(arguments.policyPath)
     let policyPath = arguments.policyPath ?? defaultPolicyPath
-    let compiled = CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in policy }
+    let compiled = Result { () throws(CompiledPolicy.Unusable) in
+        try CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in policy }
+    }
     do {
         let report = try CheckReport.make(arguments, policy: policy, users: users, caller: caller,
                                           compiledForm: CheckReport.compiledFormLine(policyPath: policyPath, compiled))

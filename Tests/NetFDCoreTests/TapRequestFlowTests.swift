@@ -206,7 +206,7 @@ final class TapRequestFlowTests: XCTestCase {
         func compiled() throws -> CompiledPolicy {
             try CompiledPolicy.open(policyPath: "/etc/netfd/netfd.policy", fileSystem: fs) { () throws(PolicyError) in
                 try PolicyLoader(fileSystem: fs, users: testUsers).load(path: "/etc/netfd/netfd.policy")
-            }.get()
+            }
         }
         let tap = try TapRequestFlow(policy: try compiled(), kernel: kernel, caller: alice, callerName: "user alice (uid 1000)").serve(try arguments())
         XCTAssertEqual(tap.name, "vm0", "the compiled form carries set tap-prefix")

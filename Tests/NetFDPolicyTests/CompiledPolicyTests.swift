@@ -78,9 +78,11 @@ final class CompiledPolicyTests: XCTestCase {
 
     /// Opens the compiled form of `path`; `fallbacks` counts loads of the text.
     static func open(_ fs: InMemoryPolicyFileSystem, path: String = mainPolicy, fallbacks: Counter = Counter()) -> Result<CompiledPolicy, CompiledPolicy.Unusable> {
-        CompiledPolicy.open(policyPath: path, fileSystem: fs) { () throws(PolicyError) in
-            fallbacks.value += 1
-            return try PolicyLoader(fileSystem: fs, users: testUsers).load(path: path)
+        Result { () throws(CompiledPolicy.Unusable) in
+            try CompiledPolicy.open(policyPath: path, fileSystem: fs) { () throws(PolicyError) in
+                fallbacks.value += 1
+                return try PolicyLoader(fileSystem: fs, users: testUsers).load(path: path)
+            }
         }
     }
 
@@ -255,7 +257,7 @@ final class CompiledPolicyTests: XCTestCase {
 
     func testCompiledForAnotherPathIsNotUsed() throws {
         let fs = try compiledFixture()
-        let bytes = try fs.readFile(atPath: CompiledPolicyFormat.compiledPath(for: mainPolicy), maxBytes: 1 << 20).1
+        let bytes = try fs.readFile(atPath: CompiledPolicyFormat.compiledPath(for: mainPolicy), maxBytes: 1 << 20).bytes
         fs.addFile("/etc/netfd/other.policy", contents: "allow any tap\n")
         fs.addFile("/etc/netfd/other.policy.compiled", bytes: bytes)
         XCTAssertEqual(Self.open(fs, path: "/etc/netfd/other.policy").failureReason, .mismatched("compiled for /etc/netfd/netfd.policy"))
@@ -268,7 +270,7 @@ final class CompiledPolicyTests: XCTestCase {
         // text is: a root who writes "allow" into either gets "allow".)
         let fs = try compiledFixture()
         let path = CompiledPolicyFormat.compiledPath(for: mainPolicy)
-        let bytes = try fs.readFile(atPath: path, maxBytes: 1 << 20).1
+        let bytes = try fs.readFile(atPath: path, maxBytes: 1 << 20).bytes
         for length in 0..<bytes.count {
             fs.addFile(path, bytes: Array(bytes.prefix(length)))
             guard case .failure = Self.open(fs) else { return XCTFail("a compiled file cut at \(length) bytes was used") }
@@ -294,7 +296,7 @@ final class CompiledPolicyTests: XCTestCase {
     func fixtureWithMalformedRecord() throws -> InMemoryPolicyFileSystem {
         let fs = try compiledFixture()
         let path = CompiledPolicyFormat.compiledPath(for: mainPolicy)
-        var bytes = try fs.readFile(atPath: path, maxBytes: 1 << 20).1
+        var bytes = try fs.readFile(atPath: path, maxBytes: 1 << 20).bytes
         let recordsOffset = Int(bytes[20]) | Int(bytes[21]) << 8 | Int(bytes[22]) << 16 | Int(bytes[23]) << 24
         bytes[recordsOffset + 27] = 7
         fs.addFile(path, bytes: bytes)

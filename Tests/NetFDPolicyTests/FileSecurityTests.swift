@@ -91,8 +91,8 @@ final class FileSecurityTests: XCTestCase {
         init(opened: FileMetadata) { self.opened = opened }
         func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata { try base.metadata(atPath: path) }
         func directoryEntries(atPath path: String) throws(FileSystemError) -> [String] { try base.directoryEntries(atPath: path) }
-        func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8]) {
-            (opened, try base.readFile(atPath: path, maxBytes: maxBytes).1)
+        func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> FileContents {
+            FileContents(metadata: opened, bytes: try base.readFile(atPath: path, maxBytes: maxBytes).bytes)
         }
     }
 
