@@ -122,7 +122,7 @@ final class ByteFileSystem: PolicyFileSystem {
         return node.metadata
     }
 
-    func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> (FileMetadata, [UInt8]) {
+    func readFile(atPath path: String, maxBytes: Int) throws(FileSystemError) -> FileContents {
         guard let node = node(path) else { throw FileSystemError(.notFound) }
         switch node.metadata.kind {
         case .symlink: throw FileSystemError(.symlink)
@@ -130,7 +130,7 @@ final class ByteFileSystem: PolicyFileSystem {
         case .regular, .other: break
         }
         guard node.isReadable else { throw FileSystemError(.permissionDenied) }
-        return (node.metadata, Array(node.contents.prefix(maxBytes + 1)))
+        return FileContents(metadata: node.metadata, bytes: Array(node.contents.prefix(maxBytes + 1)))
     }
 
     func directoryEntries(atPath path: String) throws(FileSystemError) -> [String] {
