@@ -44,11 +44,16 @@ public final class CompiledPolicy: PolicyDecider {
     private let recordsOffset: UInt64
     private let textOffset: UInt64
     private let textLength: Int
-    /// The first key of each block of `CompiledPolicyFormat.blockRecords` records.
-    private let blockKeys: [ArraySlice<UInt8>]
+    /// The head's bytes, which hold the block index in place: the first key of each block of
+    /// `CompiledPolicyFormat.blockRecords` records (an array of slices would cost the request
+    /// path runtime metadata for its element type; README, Performance).
+    private let headBytes: [UInt8]
+    private let blockKeysOffset: Int
+    private let blockCount: Int
     private let fallback: () throws(PolicyError) -> Policy
-    /// The last block read: a run of matching records rarely leaves its block.
-    private var cachedBlock: (index: Int, bytes: [UInt8])?
+    /// The last block read (index -1: none yet): a run of matching records rarely leaves its block.
+    private var cachedBlockIndex = -1
+    private var cachedBlockBytes: [UInt8] = []
 
     private init(file: any RandomAccessFile, head: Head, fallback: @escaping () throws(PolicyError) -> Policy) {
         self.file = file
@@ -58,7 +63,9 @@ public final class CompiledPolicy: PolicyDecider {
         self.recordsOffset = head.recordsOffset
         self.textOffset = head.textOffset
         self.textLength = head.textLength
-        self.blockKeys = head.blockKeys
+        self.headBytes = head.bytes
+        self.blockKeysOffset = head.blockKeysOffset
+        self.blockCount = head.blockCount
         self.fallback = fallback
     }
 
@@ -98,10 +105,12 @@ public final class CompiledPolicy: PolicyDecider {
         guard head.trustedOwner == trustedOwner else { throw .mismatched("compiled for another trusted owner") }
         // The compiled file's own directory must be one the load checked.
         let directory = parentDirectory(of: compiledPath)
-        guard head.sources.contains(where: { $0.role != .policyFile && $0.role != .userDatabase && samePath($0.path, directory) }) else {
-            throw .malformed("its directory is not among its sources")
+        var directoryIsSource = false
+        try head.forEachSource { source in
+            directoryIsSource = directoryIsSource || (source.role != .policyFile && source.role != .userDatabase && samePath(source.path, directory))
         }
-        for source in head.sources {
+        guard directoryIsSource else { throw .malformed("its directory is not among its sources") }
+        try head.forEachSource { source throws(Unusable) in
             if let reason = staleness(of: source, fileSystem: fileSystem, trustedOwner: trustedOwner) {
                 throw .stale(path: source.path, reason: reason)
             }
@@ -153,19 +162,23 @@ public final class CompiledPolicy: PolicyDecider {
     private func lookUp(_ request: PolicyRequest, for identity: Identity) throws(Malformed) -> Decision {
         typealias Format = CompiledPolicyFormat
         guard case .tap(let tap) = request else { throw Malformed() }
-        var subjects: [(Format.SubjectKind, UInt32)] = [(.anyone, 0), (.user, identity.uid), (.group, identity.gid)]
-        for group in identity.supplementaryGroups where !subjects.contains(where: { $0.0 == .group && $0.1 == group }) {
-            subjects.append((.group, group))
-        }
-        var matches: [(index: UInt32, rule: Rule)] = []
-        for (subject, id) in subjects {
-            // The subject's `any` and glob targets, then its exact target equal to the bridge.
+        // Parallel arrays of prespecialised and shared element types, not an array of subject or
+        // (index, rule) tuples: each tuple type and array of it is runtime metadata built on the
+        // request path (README, Performance).
+        var matchIndices: [UInt32] = []
+        var matchedRules: [Rule] = []
+        /// Gathers the rules of one subject the caller is: its `any` and glob targets, then its
+        /// exact target equal to the bridge.
+        func gather(_ subject: Format.SubjectKind, _ id: UInt32) throws(Malformed) {
             let anyTarget = Format.key(kind: .tap, subject: subject, id: id, target: .any, name: nil, ruleIndex: 0)
             var position = try lowerBound(anyTarget)
             while position < recordCount {
                 let record = try self.record(at: position)
                 guard record.key.prefix(6).elementsEqual(anyTarget.prefix(6)), record.target != .exact else { break }
-                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) { matches.append((record.index, rule)) }
+                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) {
+                    matchIndices.append(record.index)
+                    matchedRules.append(rule)
+                }
                 position += 1
             }
             let exactTarget = Format.key(kind: .tap, subject: subject, id: id, target: .exact, name: tap.bridge.value, ruleIndex: 0)
@@ -173,12 +186,23 @@ public final class CompiledPolicy: PolicyDecider {
             while position < recordCount {
                 let record = try self.record(at: position)
                 guard record.key.prefix(23).elementsEqual(exactTarget.prefix(23)) else { break }
-                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) { matches.append((record.index, rule)) }
+                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) {
+                    matchIndices.append(record.index)
+                    matchedRules.append(rule)
+                }
                 position += 1
             }
         }
-        matches.sort { $0.index < $1.index }
-        let policy = Policy(files: files, rules: matches.map(\.rule), tapNamePrefix: tapNamePrefix, warnings: [])
+        try gather(.anyone, 0)
+        try gather(.user, identity.uid)
+        try gather(.group, identity.gid)
+        let groups = identity.supplementaryGroups
+        for position in groups.indices where groups[position] != identity.gid && !groups[..<position].contains(groups[position]) {
+            try gather(.group, groups[position])
+        }
+        // Back in load order.
+        let order = matchIndices.indices.sorted { matchIndices[$0] < matchIndices[$1] }
+        let policy = Policy(files: files, rules: order.map { matchedRules[$0] }, tapNamePrefix: tapNamePrefix, warnings: [])
         return policy.decide(request, for: identity)
     }
 
@@ -223,10 +247,10 @@ public final class CompiledPolicy: PolicyDecider {
     private func lowerBound(_ key: [UInt8]) throws(Malformed) -> Int {
         // Blocks whose first key is below `key`: every record before the last of them is below it,
         // and every record from the next block on is not.
-        var low = 0, high = blockKeys.count
+        var low = 0, high = blockCount
         while low < high {
             let middle = (low + high) / 2
-            if precedes(blockKeys[middle], key[...]) { low = middle + 1 } else { high = middle }
+            if precedes(blockKey(middle), key[...]) { low = middle + 1 } else { high = middle }
         }
         guard low > 0 else { return 0 }
         let block = low - 1
@@ -238,20 +262,23 @@ public final class CompiledPolicy: PolicyDecider {
         return end
     }
 
+    /// The first key of block `index`, from the head's block index.
+    private func blockKey(_ index: Int) -> ArraySlice<UInt8> {
+        let start = blockKeysOffset + index * CompiledPolicyFormat.keySize
+        return headBytes[start..<start + CompiledPolicyFormat.keySize]
+    }
+
     /// The record at `position`, read with its block.
     private func record(at position: Int) throws(Malformed) -> Record {
         typealias Format = CompiledPolicyFormat
         let block = position / Format.blockRecords
-        let bytes: [UInt8]
-        if let cachedBlock, cachedBlock.index == block {
-            bytes = cachedBlock.bytes
-        } else {
+        if cachedBlockIndex != block {
             let count = min(Format.blockRecords, recordCount - block * Format.blockRecords) * Format.recordSize
             guard let read = try? file.read(at: recordsOffset + UInt64(block * Format.blockRecords * Format.recordSize), count: count),
                   read.count == count else { throw Malformed() }
-            cachedBlock = (block, read)
-            bytes = read
+            (cachedBlockIndex, cachedBlockBytes) = (block, read)
         }
+        let bytes = cachedBlockBytes
         let start = (position % Format.blockRecords) * Format.recordSize
         guard let record = Record(bytes[start..<start + Format.recordSize]) else { throw Malformed() }
         return record
@@ -306,8 +333,24 @@ public final class CompiledPolicy: PolicyDecider {
         var trustedOwner: UInt32
         var tapNamePrefix: String?
         var files: [String]
-        var sources: [CompiledPolicyFormat.Source]
-        var blockKeys: [ArraySlice<UInt8>]
+        /// The head itself: the sources and the block index are read from it in place.
+        var bytes: [UInt8]
+        var sourcesOffset: Int
+        var sourceCount: Int
+        var blockKeysOffset: Int
+        var blockCount: Int
+
+        /// Calls `body` with each source the compiler recorded, in order (`read` checked that
+        /// they all decode), until it throws. A visitor rather than an array of sources: that
+        /// array's types would be runtime metadata built on the request path.
+        func forEachSource(_ body: (CompiledPolicyFormat.Source) throws(Unusable) -> Void) throws(Unusable) {
+            var reader = ByteReader(bytes, at: sourcesOffset)
+            for _ in 0..<sourceCount {
+                let source: CompiledPolicyFormat.Source
+                do throws(ByteReader.Truncated) { source = try reader.source() } catch { return }
+                try body(source)
+            }
+        }
 
         /// Reads the head of a compiled file of `size` bytes: 8 KiB first, which holds all of it
         /// for most policies, then the rest if it is longer.
@@ -347,26 +390,19 @@ public final class CompiledPolicy: PolicyDecider {
                 files.append(file)
             }
             guard let sourceCount = reader.u32() else { throw malformed("truncated head") }
-            var sources: [Format.Source] = []
+            let sourcesOffset = reader.offset
             for _ in 0..<sourceCount {
-                guard let roleCode = reader.u8(), let role = Format.SourceRole(rawValue: roleCode), let path = reader.string(),
-                      let device = reader.u64(), let inode = reader.u64(), let fileSize = reader.u64(),
-                      let modified = reader.timestamp(), let changed = reader.timestamp() else { throw malformed("truncated source list") }
-                let metadata = FileMetadata(kind: role == .policyFile || role == .userDatabase ? .regular : .directory, owner: 0, group: 0,
-                                            mode: 0, device: device, inode: inode, size: fileSize, modified: modified, changed: changed)
-                sources.append(Format.Source(role: role, path: path, metadata: metadata))
+                do throws(ByteReader.Truncated) { _ = try reader.source() } catch { throw malformed("truncated source list") }
             }
             guard let blockCount = reader.u32(),
                   Int(blockCount) == (Int(recordCount) + Format.blockRecords - 1) / Format.blockRecords else { throw malformed("bad block index") }
-            var blockKeys: [ArraySlice<UInt8>] = []
-            for _ in 0..<blockCount {
-                guard let key = reader.raw(Format.keySize) else { throw malformed("truncated block index") }
-                blockKeys.append(key)
-            }
+            let blockKeysOffset = reader.offset
+            guard reader.raw(Int(blockCount) * Format.keySize) != nil else { throw malformed("truncated block index") }
             guard reader.offset == Int(headLength), headLength == recordsOffset else { throw malformed("head length does not match") }
             return Head(recordCount: Int(recordCount), recordsOffset: UInt64(recordsOffset), textOffset: UInt64(textOffset),
                         textLength: Int(textLength), netfdVersion: version, policyPath: policyPath, trustedOwner: trustedOwner,
-                        tapNamePrefix: hasPrefix == 1 ? prefix : nil, files: files, sources: sources, blockKeys: blockKeys)
+                        tapNamePrefix: hasPrefix == 1 ? prefix : nil, files: files, bytes: bytes, sourcesOffset: sourcesOffset,
+                        sourceCount: Int(sourceCount), blockKeysOffset: blockKeysOffset, blockCount: Int(blockCount))
         }
     }
 }

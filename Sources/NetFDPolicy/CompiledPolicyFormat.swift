@@ -153,6 +153,22 @@ struct ByteReader {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The bytes ran out, or a field was out of its domain.
+    struct Truncated: Error {}
+
+    /// One source record of a compiled head: role, path, device, inode, size, modified, changed.
+    /// Throws rather than returning an optional: a `Source?` is destroyed through runtime
+    /// metadata built on first use (README, Performance).
+    mutating func source() throws(Truncated) -> CompiledPolicyFormat.Source {
+        typealias Format = CompiledPolicyFormat
+        guard let roleCode = u8(), let role = Format.SourceRole(rawValue: roleCode), let path = string(),
+              let device = u64(), let inode = u64(), let size = u64(),
+              let modified = timestamp(), let changed = timestamp() else { throw Truncated() }
+        let metadata = FileMetadata(kind: role == .policyFile || role == .userDatabase ? .regular : .directory, owner: 0, group: 0,
+                                    mode: 0, device: device, inode: inode, size: size, modified: modified, changed: changed)
+        return Format.Source(role: role, path: path, metadata: metadata)
+    }
+
     mutating func timestamp() -> FileTimestamp? {
         guard let seconds = u64(), let nanoseconds = u32(), nanoseconds < 1_000_000_000 else { return nil }
         return FileTimestamp(seconds: Int64(bitPattern: seconds), nanoseconds: nanoseconds)
