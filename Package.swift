@@ -6,15 +6,18 @@ import PackageDescription
 /// reach generic type metadata through accessors instead of mangled names, so the privileged
 /// start-up never runs the demangler or scans every protocol conformance in the static binary;
 /// and one section per function, so the linker can lay them out by link-order.txt.
-/// scripts/build-helper passes the same flags to every module for the release build.
+/// These build the helper as an ordinary Swift executable (`swift build`, `swift run`, the
+/// test-only twin with hooks); the helper as installed and benchmarked is the Embedded Swift
+/// build of the same sources that scripts/build-helper makes (README, Performance).
 let leanStartup: [SwiftSetting] = [.unsafeFlags([
     "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors", "-Xfrontend", "-function-sections",
 ])]
 
 /// The helper's link: static (C-like start-up: no loader, no relocations), with lld placing the
 /// functions one request runs side by side, and the .data/.bss sections it touches likewise
-/// (Sources/netfd-helper/link-order.txt, made by scripts/link-order), so a call touches few 64 KiB
-/// windows of the binary and few pages of its writable data.
+/// (Sources/netfd-helper/link-order.txt, made by scripts/link-order from the embedded build; the
+/// C library's names in it apply here too), so a call touches few 64 KiB windows of the binary
+/// and few pages of its writable data.
 let helperLink: [LinkerSetting] = [.unsafeFlags([
     "-static-executable", "-use-ld=lld",
     "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/netfd-helper/link-order.txt",

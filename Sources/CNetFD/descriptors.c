@@ -1,6 +1,7 @@
 /* descriptors.c - closing inherited descriptors, entering namespaces, random bytes (syscalls: close_range, setns, getrandom) */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
 #include <sys/random.h>
@@ -8,6 +9,21 @@
 #include "netfd_shim.h"
 
 const int netfd_CLONE_NEWNET = CLONE_NEWNET;
+
+int netfd_errno(void)
+{
+    return errno;
+}
+
+int netfd_open(const char *path, int flags, unsigned int mode)
+{
+    return open(path, flags, (mode_t)mode);
+}
+
+int netfd_descriptor_flags(int fd)
+{
+    return fcntl(fd, F_GETFD);
+}
 
 int netfd_close_range(unsigned int first, unsigned int last)
 {

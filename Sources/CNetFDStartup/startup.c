@@ -62,6 +62,11 @@ char **_swift_stdlib_getUnsafeArgvArgc(int *argc)
     return recorded_argv;
 }
 
+char *_Nullable *_Nonnull netfd_startup_arguments(int *_Nonnull argc)
+{
+    return _swift_stdlib_getUnsafeArgvArgc(argc);
+}
+
 bool _swift_backtrace_isThunkFunction(const char *mangled_name)
 {
     (void)mangled_name;

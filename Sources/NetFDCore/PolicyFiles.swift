@@ -6,7 +6,7 @@ import NetFDSystem
 
 /// `PolicyFileSystem` on the real file system. Files are opened with O_NOFOLLOW and their
 /// owner and mode are taken from the opened descriptor, so a swapped path cannot slip through.
-public struct LinuxPolicyFileSystem: PolicyFileSystem {
+public final class LinuxPolicyFileSystem: PolicyFileSystem {
     public init() {}
 
     public func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata {

@@ -33,7 +33,7 @@ public enum BridgeLookupError: Error, Equatable {
 }
 
 /// Kernel operations for tap requests. Every method either does all of its work or none.
-public protocol TapKernel {
+public protocol TapKernel: AnyObject {
     /// Looks up `name`, checks that it is a bridge, and reads its MTU.
     func bridge(named name: InterfaceName) throws(BridgeLookupError) -> BridgeLink
     /// Creates a non-persistent IFF_TAP|IFF_NO_PI device from `nameTemplate` ("tap%d"), with

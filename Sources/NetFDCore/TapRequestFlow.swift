@@ -15,6 +15,11 @@ public struct TapRequestFlow {
     /// so an allowed request never reads the user database.
     public let callerName: () -> String
 
+    /// Serves by `policy`, a loaded text.
+    public init(policy: Policy, kernel: any TapKernel, caller: Identity, callerName: @escaping @autoclosure () -> String) {
+        self.init(policy: LoadedPolicy(policy), kernel: kernel, caller: caller, callerName: callerName())
+    }
+
     public init(policy: any PolicyDecider, kernel: any TapKernel, caller: Identity, callerName: @escaping @autoclosure () -> String) {
         self.policy = policy
         self.kernel = kernel

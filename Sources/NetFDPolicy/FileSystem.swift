@@ -128,7 +128,7 @@ public struct OpenedFile {
 
 /// The file system operations the loader needs. The real implementation
 /// lives outside this module (NetFDPolicy makes no system calls).
-public protocol PolicyFileSystem {
+public protocol PolicyFileSystem: AnyObject {
     /// lstat: metadata of `path` without following a final symlink.
     func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata
     /// Opens `path` with O_NOFOLLOW (a symlink fails with `.symlink`), fstat()s
@@ -143,13 +143,13 @@ public protocol PolicyFileSystem {
 }
 
 /// An open file read at chosen offsets (pread), for the compiled policy's records.
-public protocol RandomAccessFile {
+public protocol RandomAccessFile: AnyObject {
     /// Up to `count` bytes at `offset`; fewer only at the end of the file.
     func read(at offset: UInt64, count: Int) throws(FileSystemError) -> [UInt8]
 }
 
 /// File contents held in memory as a `RandomAccessFile`.
-public struct InMemoryRandomAccessFile: RandomAccessFile {
+public final class InMemoryRandomAccessFile: RandomAccessFile {
     public let bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 

@@ -360,14 +360,14 @@ private struct LoadSession {
 
     /// "/a -> /b -> path".
     private func describe(_ chain: [ChainLink], _ path: String) -> String {
-        (chain.map(\.path) + [path]).map(displayPath).joined(separator: " -> ")
+        (chain.map { $0.path } + [path]).map(displayPath).joined(separator: " -> ")
     }
 
     /// An include loop closing at `path` (identified by path or, for hard
     /// links, by `identity`), reported at the include that closes it.
     private func loop(_ chain: [ChainLink], _ path: String, identity: FileIdentity? = nil, at site: SourceLocation?) -> PolicyDiagnostic {
         let start = chain.firstIndex { samePath($0.path, path) || $0.identity == identity } ?? 0
-        let cycle = chain[start...].map(\.path) + [path]
+        let cycle = chain[start...].map { $0.path } + [path]
         let message = "include loop: \(cycle.map(displayPath).joined(separator: " -> "))"
         return site.map { PolicyDiagnostic(at: $0, message) } ?? PolicyDiagnostic(file: path, message)
     }

@@ -1,7 +1,8 @@
 /// What serving a request needs from a policy: its verdict, its tap name prefix and the file to
 /// name in a refusal. A loaded `Policy` is one; a `CompiledPolicy` is another, which reads only
-/// the rules that can match.
-public protocol PolicyDecider {
+/// the rules that can match. Class-bound: the helper's embedded build has existentials of
+/// class-bound protocols only (README, Performance); a `Policy` serves as `LoadedPolicy`.
+public protocol PolicyDecider: AnyObject {
     /// From `set tap-prefix NAME`; nil means the kernel's default "tap".
     var tapNamePrefix: String? { get }
     /// The top-level policy file (the first file read), named by "no rule in FILE allows it".
@@ -12,6 +13,18 @@ public protocol PolicyDecider {
     func decide(_ request: PolicyRequest, for identity: Identity) throws(PolicyError) -> Decision
 }
 
-extension Policy: PolicyDecider {
+extension Policy {
+    /// The top-level policy file (the first file read).
     public var mainFile: String? { files.first }
+}
+
+/// A policy loaded from its text, as a `PolicyDecider`.
+public final class LoadedPolicy: PolicyDecider {
+    public let policy: Policy
+    public init(_ policy: Policy) { self.policy = policy }
+    public var tapNamePrefix: String? { policy.tapNamePrefix }
+    public var mainFile: String? { policy.mainFile }
+    public func decide(_ request: PolicyRequest, for identity: Identity) throws(PolicyError) -> Decision {
+        policy.decide(request, for: identity)
+    }
 }

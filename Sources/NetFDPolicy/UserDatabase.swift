@@ -1,5 +1,5 @@
 /// Name and ID lookups for users and groups, as in getpwnam/getgrnam.
-public protocol UserDirectory {
+public protocol UserDirectory: AnyObject {
     /// The uid of user `name`, or nil if there is no such user.
     func userID(named name: String) -> UInt32?
     /// The gid of group `name`, or nil if there is no such group.
@@ -19,20 +19,29 @@ public protocol UserDirectory {
 /// Tolerant like glibc's files backend: blank lines, comments, NIS `+`/`-`
 /// entries and malformed lines are skipped; for a repeated name or ID the
 /// first entry wins.
-public struct UserDatabase: UserDirectory, Sendable {
+///
+/// A class, as every `UserDirectory` is: the helper's embedded build has existentials of
+/// class-bound protocols only (README, Performance).
+public final class UserDatabase: UserDirectory, Sendable {
     // Names are looked up by their bytes, as getpwnam(3) compares them: a String key would make
     // canonically equivalent names ("caf\u{E9}", "cafe\u{301}") and names that only differ in
     // invalid UTF-8 (repaired to U+FFFD) one account.
-    private var userIDsByName: [[UInt8]: UInt32] = [:]
-    private var userNamesByID: [UInt32: String] = [:]
-    private var primaryGroupsByUserID: [UInt32: UInt32] = [:]
-    private var groupIDsByName: [[UInt8]: UInt32] = [:]
-    private var groupNamesByID: [UInt32: String] = [:]
-    private var groupsByMember: [String: [UInt32]] = [:]
+    private let userIDsByName: [[UInt8]: UInt32]
+    private let userNamesByID: [UInt32: String]
+    private let primaryGroupsByUserID: [UInt32: UInt32]
+    private let groupIDsByName: [[UInt8]: UInt32]
+    private let groupNamesByID: [UInt32: String]
+    private let groupsByMember: [String: [UInt32]]
 
     /// Parses `passwd` (`name:password:uid:gid:gecos:home:shell`) and
     /// `group` (`name:password:gid:member,member,...`).
     public init(passwd: [UInt8], group: [UInt8]) {
+        var userIDsByName: [[UInt8]: UInt32] = [:]
+        var userNamesByID: [UInt32: String] = [:]
+        var primaryGroupsByUserID: [UInt32: UInt32] = [:]
+        var groupIDsByName: [[UInt8]: UInt32] = [:]
+        var groupNamesByID: [UInt32: String] = [:]
+        var groupsByMember: [String: [UInt32]] = [:]
         for fields in Self.records(passwd, minimumFields: 4) {
             guard let uid = Self.id(fields[2]), let gid = Self.id(fields[3]) else { continue }
             let name = String(decoding: fields[0], as: UTF8.self)
@@ -55,6 +64,12 @@ public struct UserDatabase: UserDirectory, Sendable {
                 }
             }
         }
+        self.userIDsByName = userIDsByName
+        self.userNamesByID = userNamesByID
+        self.primaryGroupsByUserID = primaryGroupsByUserID
+        self.groupIDsByName = groupIDsByName
+        self.groupNamesByID = groupNamesByID
+        self.groupsByMember = groupsByMember
     }
 
     public func userID(named name: String) -> UInt32? { userIDsByName[Array(name.utf8)] }

@@ -1,5 +1,6 @@
 // FileDescriptor.swift - an open file descriptor and the plain I/O on it.
 // syscalls: openat, close, read, pread64, write, fstat, fcntl
+import CNetFD
 import Glibc
 
 /// A raw file descriptor. Not closed automatically: the owner calls `close()`
@@ -15,7 +16,7 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomString
 
     /// Opens `path` with `flags` (O_CLOEXEC is always added).
     public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(Errno) -> FileDescriptor {
-        FileDescriptor(rawValue: try systemCall { Glibc.open(path, flags | O_CLOEXEC, mode) })
+        FileDescriptor(rawValue: try systemCall { netfd_open(path, flags | O_CLOEXEC, UInt32(mode)) })
     }
 
     /// Closes the descriptor. EINTR is not retried: on Linux the descriptor is gone either way.
@@ -101,5 +102,5 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomString
     }
 
     /// Whether the descriptor is open in this process (fcntl F_GETFD).
-    public var isOpen: Bool { fcntl(rawValue, F_GETFD) >= 0 }
+    public var isOpen: Bool { netfd_descriptor_flags(rawValue) >= 0 }
 }

@@ -45,6 +45,6 @@ public enum FileReplacement {
     public static func sleep(nanoseconds: UInt64) {
         var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        while nanosleep(&request, &remaining) != 0 && Errno.current == .interrupted { request = remaining }
     }
 }

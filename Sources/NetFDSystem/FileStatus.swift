@@ -22,12 +22,12 @@ public struct FileStatus: Equatable, Sendable {
     public var changed: (seconds: Int64, nanoseconds: UInt32)
 
     init(_ st: stat) {
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: kind = .regular
-        case S_IFDIR: kind = .directory
-        case S_IFLNK: kind = .symlink
-        case S_IFCHR: kind = .characterDevice
-        case S_IFSOCK: kind = .socket
+        switch st.st_mode & mode_t(S_IFMT) {   // mode_t(): S_IF* are Int32 where the Glibc overlay is absent
+        case mode_t(S_IFREG): kind = .regular
+        case mode_t(S_IFDIR): kind = .directory
+        case mode_t(S_IFLNK): kind = .symlink
+        case mode_t(S_IFCHR): kind = .characterDevice
+        case mode_t(S_IFSOCK): kind = .socket
         default: kind = .other
         }
         owner = st.st_uid

@@ -6,6 +6,7 @@
 //   3. close inherited descriptors, learn the caller from the kernel, load the policy (its
 //      compiled form if current, else the text)
 //   4. decide, create, configure, hand over (TapRequestFlow; rollback on every failure)
+import CNetFDStartup
 import Glibc
 import NetFDCore
 import NetFDPolicy
@@ -53,12 +54,14 @@ if geteuid() != getuid() || getegid() != getgid() {
     fail(.confinement("refusing to run setuid or setgid; install with file capabilities: setcap cap_net_admin,cap_setpcap=ep"))
 }
 let holdsNetAdmin: Bool
-do {
+do throws(Errno) {
     holdsNetAdmin = try Confinement.limitCapabilities(to: .netAdmin) && Confinement.has(.netAdmin)
     try Confinement.forbidNewPrivileges()
-    try Confinement.installSyscallFilter(program: CompiledSyscallFilter.program)
-} catch let error as Errno {
+} catch {
     fail(.confinement("could not drop privileges: \(error) (the bounding set can only be emptied with cap_setpcap: setcap cap_net_admin,cap_setpcap=ep)"))
+}
+do throws(SyscallFilterError) {
+    try Confinement.installSyscallFilter(program: CompiledSyscallFilter.program)
 } catch {
     fail(.confinement("could not install the syscall filter: \(error)"))
 }
@@ -67,10 +70,13 @@ TestHook.reach("confined")
 #endif
 
 // 2. Parse the command line (pure Swift, no syscalls).
+// The raw bytes the C library passed, not CommandLine.arguments, which silently repairs invalid
+// UTF-8 (and does not exist in the embedded build).
+var argumentCount: Int32 = 0
+let argumentVector = netfd_startup_arguments(&argumentCount)
 let command: HelperCommand
-do {
-    // The raw bytes, not CommandLine.arguments, which silently repairs invalid UTF-8.
-    command = try HelperCommand.parse(try HelperCommand.decodeArguments(argv: CommandLine.unsafeArgv, count: Int(CommandLine.argc)))
+do throws(HelperFailure) {
+    command = try HelperCommand.parse(try HelperCommand.decodeArguments(argv: argumentVector, count: Int(argumentCount)))
 } catch { fail(error) }
 
 switch command {
@@ -81,14 +87,14 @@ default: break
 
 // 3. Who is asking (the kernel's word), and what the policy says.
 let credentials: ProcessCredentials
-do { credentials = try ProcessCredentials.current() } catch { fail(.confinement("could not read credentials: \(error)")) }
+do throws(Errno) { credentials = try ProcessCredentials.current() } catch { fail(.confinement("could not read credentials: \(error)")) }
 let caller = Identity(uid: credentials.uid, gid: credentials.gid, supplementaryGroups: credentials.supplementaryGroups)
 let users = SystemUserDirectory()   // /etc/passwd and /etc/group are read only if a name is needed
 
 /// Loads the policy at `path` (default unless root chose another), or fails with its file:line:col.
 func loadPolicy(_ path: String?) -> Policy {
     if path != nil && caller.uid != 0 { fail(.usage("only root may choose the policy file (--policy)")) }
-    do {
+    do throws(PolicyError) {
         return try PolicyLoader(fileSystem: LinuxPolicyFileSystem(), users: users).load(path: path ?? defaultPolicyPath)
     } catch {
         fail(.policy("policy error: \(error)"))
@@ -103,20 +109,20 @@ func requestPolicy(_ path: String?) -> any PolicyDecider {
     let compiled = try? CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in
         try PolicyLoader(fileSystem: LinuxPolicyFileSystem(), users: users).load(path: policyPath)
     }
-    return compiled ?? loadPolicy(path)
+    return compiled ?? LoadedPolicy(loadPolicy(path))
 }
 
 switch command {
 case .help, .version:
     break   // answered above, before any file was read
 case .check(let arguments):
-    do { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
+    do throws(Errno) { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
     let policy = loadPolicy(arguments.policyPath)
     let policyPath = arguments.policyPath ?? defaultPolicyPath
     let compiled = Result { () throws(CompiledPolicy.Unusable) in
         try CompiledPolicy.open(policyPath: policyPath, fileSystem: LinuxPolicyFileSystem()) { () throws(PolicyError) in policy }
     }
-    do {
+    do throws(HelperFailure) {
         let report = try CheckReport.make(arguments, policy: policy, users: users, caller: caller,
                                           compiledForm: CheckReport.compiledFormLine(policyPath: policyPath, compiled))
         emit(report.text, to: .standardOutput)
@@ -125,13 +131,13 @@ case .check(let arguments):
         fail(error)
     }
 case .bridgeHelper(let arguments):
-    do {
+    do throws(Errno) {
         try ProcessHygiene.closeInheritedDescriptors(keeping: FileDescriptor(rawValue: arguments.socket))
     } catch {
         fail(.confinement("could not close inherited descriptors: \(error)"))
     }
     guard holdsNetAdmin else {
-        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(CommandLine.arguments[0]))"))
+        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(argumentCount > 0 ? String(cString: argumentVector[0]!) : "netfd-helper"))"))
     }
     let policy = requestPolicy(arguments.policyPath)
     #if NETFD_TEST_HOOKS
@@ -142,13 +148,12 @@ case .bridgeHelper(let arguments):
     func callerName() -> String {
         users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
     }
-    do {
-        let kernel = try LinuxTapKernel()
+    let kernel: LinuxTapKernel
+    do throws(Errno) { kernel = try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
+    do throws(HelperFailure) {
         _ = try TapRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: callerName()).serve(arguments)
-    } catch let error as HelperFailure {
-        fail(error)
     } catch {
-        fail(.kernel("could not open rtnetlink: \(error)"))
+        fail(error)
     }
 }
 finish(0)

@@ -159,6 +159,13 @@ extern const int netfd_NETLINK_ROUTE;
 extern const int netfd_SOCK_TYPE_MASK;
 
 /* --- descriptors and namespaces ----------------------------------------- */
+/** The calling thread's errno (a macro in C; the embedded build has no Glibc overlay for it). */
+int netfd_errno(void);
+/** open(path, flags, mode): -1 with errno set on failure, like open(2) (open is variadic in C,
+ * which Swift imports only through the Glibc overlay). */
+int netfd_open(const char *path, int flags, unsigned int mode);
+/** fcntl(fd, F_GETFD): the descriptor flags, or -1 with errno set (EBADF: not open). */
+int netfd_descriptor_flags(int fd);
 /** close_range(first, last, 0): closes every descriptor in [first, last]. */
 int netfd_close_range(unsigned int first, unsigned int last);
 /** setns(fd, nstype) for tests that work inside a network namespace. */

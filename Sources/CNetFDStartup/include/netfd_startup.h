@@ -19,13 +19,18 @@
  * CommandLine.argc read them through this. Never NULL: before the
  * constructors ran, an empty argv with *argc = 0.
  */
-char **_swift_stdlib_getUnsafeArgvArgc(int *argc);
+char *_Nullable *_Nonnull _swift_stdlib_getUnsafeArgvArgc(int *_Nonnull argc);
+
+/** The argc and argv the C library passed to the program (recorded before main): the helper's
+ * own view of its command line, in the normal build and in the embedded one, which has no
+ * CommandLine. Same contract as above. */
+char *_Nullable *_Nonnull netfd_startup_arguments(int *_Nonnull argc);
 
 /**
  * The runtime's backtracer asks whether a symbol is a thunk to hide it from
  * a crash report; swiftrt.o takes its address only to force the backtracer
  * into every static executable. Here there is no backtracer: always false.
  */
-bool _swift_backtrace_isThunkFunction(const char *mangled_name);
+bool _swift_backtrace_isThunkFunction(const char *_Nullable mangled_name);
 
 #endif
