@@ -253,13 +253,22 @@ public final class CompiledPolicy: PolicyDecider {
             if precedes(blockKey(middle), key[...]) { low = middle + 1 } else { high = middle }
         }
         guard low > 0 else { return 0 }
+        // Then a binary search of that block's keys, compared in place (no record decoded).
         let block = low - 1
-        let first = block * CompiledPolicyFormat.blockRecords
-        let end = min(recordCount, first + CompiledPolicyFormat.blockRecords)
-        for position in first..<end where !precedes(try record(at: position).key, key[...]) {
-            return position
+        var first = block * CompiledPolicyFormat.blockRecords
+        var end = min(recordCount, first + CompiledPolicyFormat.blockRecords)
+        while first < end {
+            let middle = (first + end) / 2
+            if precedes(try self.key(at: middle), key[...]) { first = middle + 1 } else { end = middle }
         }
-        return end
+        return first
+    }
+
+    /// The key of the record at `position` (its first `keySize` bytes), read with its block.
+    private func key(at position: Int) throws(Malformed) -> ArraySlice<UInt8> {
+        let bytes = try block(containing: position)
+        let start = (position % CompiledPolicyFormat.blockRecords) * CompiledPolicyFormat.recordSize
+        return bytes[start..<start + CompiledPolicyFormat.keySize]
     }
 
     /// The first key of block `index`, from the head's block index.
@@ -271,6 +280,15 @@ public final class CompiledPolicy: PolicyDecider {
     /// The record at `position`, read with its block.
     private func record(at position: Int) throws(Malformed) -> Record {
         typealias Format = CompiledPolicyFormat
+        let bytes = try block(containing: position)
+        let start = (position % Format.blockRecords) * Format.recordSize
+        guard let record = Record(bytes[start..<start + Format.recordSize]) else { throw Malformed() }
+        return record
+    }
+
+    /// The bytes of the block holding record `position`: one pread, unless it is the last block read.
+    private func block(containing position: Int) throws(Malformed) -> [UInt8] {
+        typealias Format = CompiledPolicyFormat
         let block = position / Format.blockRecords
         if cachedBlockIndex != block {
             let count = min(Format.blockRecords, recordCount - block * Format.blockRecords) * Format.recordSize
@@ -278,10 +296,7 @@ public final class CompiledPolicy: PolicyDecider {
                   read.count == count else { throw Malformed() }
             (cachedBlockIndex, cachedBlockBytes) = (block, read)
         }
-        let bytes = cachedBlockBytes
-        let start = (position % Format.blockRecords) * Format.recordSize
-        guard let record = Record(bytes[start..<start + Format.recordSize]) else { throw Malformed() }
-        return record
+        return cachedBlockBytes
     }
 
     /// One decoded record.
