@@ -25,6 +25,10 @@
  *
  * Were the runtime ever to need another symbol from either member, the link
  * fails with a duplicate definition instead of silently running both.
+ *
+ * The recorded argv is also the helper's own view of its command line
+ * (netfd_startup_arguments): the embedded build (scripts/build-helper) has no
+ * CommandLine and no runtime, so there the other definitions are unused.
  */
 #include <stddef.h>
 #include "netfd_startup.h"

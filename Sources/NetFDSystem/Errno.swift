@@ -1,5 +1,4 @@
 // Errno.swift - a typed errno value.
-import CNetFD
 import Glibc
 
 /// An error number reported by the kernel (or by the C shim as -errno).
@@ -7,9 +6,6 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public let rawValue: Int32
 
     public init(_ rawValue: Int32) { self.rawValue = rawValue }
-
-    /// The calling thread's errno right now.
-    public static var current: Errno { Errno(netfd_errno()) }
 
     /// strerror() text, e.g. "No such device".
     public var description: String { String(cString: strerror(rawValue)) }

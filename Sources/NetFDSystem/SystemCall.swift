@@ -1,5 +1,12 @@
 // SystemCall.swift - the one place where EINTR is retried and return conventions are turned into throws.
+import CNetFD
 import Glibc
+
+extension Errno {
+    /// The calling thread's errno right now (through CNetFD: errno is a C macro, and the embedded
+    /// build has no Glibc overlay to turn it into a variable).
+    public static var current: Errno { Errno(netfd_errno()) }
+}
 
 /// Runs a libc call that returns -1 and sets errno on failure; retries on EINTR.
 /// - Returns: the call's non-negative result.
