@@ -33,6 +33,7 @@ public enum BridgeLookupError: Error, Equatable {
 }
 
 /// Kernel operations for tap requests. Every method either does all of its work or none.
+/// Class-bound: the helper's embedded build holds only class-bound existentials.
 public protocol TapKernel: AnyObject {
     /// Looks up `name`, checks that it is a bridge, and reads its MTU.
     func bridge(named name: InterfaceName) throws(BridgeLookupError) -> BridgeLink

@@ -127,7 +127,8 @@ public struct OpenedFile {
 }
 
 /// The file system operations the loader needs. The real implementation
-/// lives outside this module (NetFDPolicy makes no system calls).
+/// lives outside this module (NetFDPolicy makes no system calls). Class-bound, as are the other
+/// protocols the helper holds as existentials: its embedded build allows no others.
 public protocol PolicyFileSystem: AnyObject {
     /// lstat: metadata of `path` without following a final symlink.
     func metadata(atPath path: String) throws(FileSystemError) -> FileMetadata
@@ -142,7 +143,8 @@ public protocol PolicyFileSystem: AnyObject {
     func openForRandomAccess(atPath path: String) throws(FileSystemError) -> OpenedFile
 }
 
-/// An open file read at chosen offsets (pread), for the compiled policy's records.
+/// An open file read at chosen offsets (pread), for the compiled policy's records. Class-bound
+/// (see `PolicyFileSystem`).
 public protocol RandomAccessFile: AnyObject {
     /// Up to `count` bytes at `offset`; fewer only at the end of the file.
     func read(at offset: UInt64, count: Int) throws(FileSystemError) -> [UInt8]
