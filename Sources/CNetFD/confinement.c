@@ -16,6 +16,7 @@
 #include <cap-ng.h>
 #include "netfd_shim.h"
 
+_Static_assert(NETFD_CAP_DAC_OVERRIDE == CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE");
 _Static_assert(NETFD_CAP_SETPCAP == CAP_SETPCAP, "CAP_SETPCAP");
 _Static_assert(NETFD_CAP_NET_ADMIN == CAP_NET_ADMIN, "CAP_NET_ADMIN");
 _Static_assert(NETFD_CAP_NET_RAW == CAP_NET_RAW, "CAP_NET_RAW");
@@ -68,6 +69,35 @@ int netfd_caps_limit(uint64_t keep)
     if (r < 0)
         return r;
     return r == 1 ? 0 : -EPERM;
+}
+
+int netfd_caps_set(uint64_t effective, uint64_t permitted)
+{
+    /* Raw capset(2): libcap-ng would read /proc/self/status first and could
+     * only do what this does. The kernel checks that `permitted` is within
+     * the current permitted set and `effective` within `permitted`. */
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    data[0].effective = (uint32_t)effective;
+    data[1].effective = (uint32_t)(effective >> 32);
+    data[0].permitted = (uint32_t)permitted;
+    data[1].permitted = (uint32_t)(permitted >> 32);
+    data[0].inheritable = 0;
+    data[1].inheritable = 0;
+    return syscall(SYS_capset, &header, data) < 0 ? -errno : 0;
+}
+
+int netfd_caps_get(uint64_t *effective, uint64_t *permitted)
+{
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    if (syscall(SYS_capget, &header, data) < 0)
+        return -errno;
+    *effective = data[0].effective | (uint64_t)data[1].effective << 32;
+    *permitted = data[0].permitted | (uint64_t)data[1].permitted << 32;
+    return 0;
 }
 
 int netfd_caps_bounding_set_is_empty(void)

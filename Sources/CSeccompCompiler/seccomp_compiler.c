@@ -32,13 +32,13 @@ static int add_rules(scmp_filter_ctx ctx, const struct netfd_syscall_rule *rules
 
     for (i = 0; i < count; i++) {
         const struct netfd_syscall_rule *rule = &rules[i];
-        struct scmp_arg_cmp cmp[2];
+        struct scmp_arg_cmp cmp[3];
         int nr, j, r;
 
         *bad_rule = i;
         if (rule->name == NULL || (nr = seccomp_syscall_resolve_name(rule->name)) == __NR_SCMP_ERROR)
             return -ENOSYS;
-        if (rule->cmp_count < 0 || rule->cmp_count > 2)
+        if (rule->cmp_count < 0 || rule->cmp_count > 3)
             return -E2BIG;
         for (j = 0; j < rule->cmp_count; j++) {
             const struct netfd_arg_cmp *c = &rule->cmp[j];

@@ -61,7 +61,7 @@ public enum SyscallFilterCompiler {
         for (rule, name) in zip(rules, names) {
             var c = netfd_syscall_rule()
             c.name = UnsafePointer(name)
-            c.cmp_count = Int32(rule.arguments.count)   // more than 2: refused by the C side, by index
+            c.cmp_count = Int32(rule.arguments.count)   // more than 3: refused by the C side, by index
             withUnsafeMutableBytes(of: &c.cmp) { raw in
                 let slots = raw.bindMemory(to: netfd_arg_cmp.self)
                 for (i, arg) in rule.arguments.prefix(slots.count).enumerated() {

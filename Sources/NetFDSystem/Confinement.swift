@@ -5,10 +5,18 @@ import Glibc
 
 /// A Linux capability netfd may keep.
 public enum Capability: Int32, Sendable, CaseIterable {
-    case netAdmin = 12   // CAP_NET_ADMIN: create taps, configure links
-    case netRaw = 13     // CAP_NET_RAW: packet sockets (later request kinds)
+    case dacOverride = 1   // CAP_DAC_OVERRIDE: open /dev/tapN, which udev leaves root-only
+    case netAdmin = 12     // CAP_NET_ADMIN: create taps, configure links
+    case netRaw = 13       // CAP_NET_RAW: packet sockets
 
-    public var name: String { self == .netAdmin ? "CAP_NET_ADMIN" : "CAP_NET_RAW" }
+    /// The kernel's name, e.g. "CAP_NET_ADMIN".
+    public var name: String {
+        switch self {
+        case .dacOverride: return "CAP_DAC_OVERRIDE"
+        case .netAdmin: return "CAP_NET_ADMIN"
+        case .netRaw: return "CAP_NET_RAW"
+        }
+    }
 }
 
 /// A set of capabilities as the kernel's bit mask (bit N is capability N): no array, so the
@@ -17,6 +25,7 @@ public struct CapabilitySet: OptionSet, Sendable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public init(_ capability: Capability) { rawValue = 1 << UInt64(capability.rawValue) }
+    public static var dacOverride: CapabilitySet { CapabilitySet(.dacOverride) }
     public static var netAdmin: CapabilitySet { CapabilitySet(.netAdmin) }
     public static var netRaw: CapabilitySet { CapabilitySet(.netRaw) }
 }
@@ -46,6 +55,23 @@ public enum Confinement {
     @discardableResult
     public static func limitCapabilities(to capabilities: CapabilitySet) throws(Errno) -> Bool {
         try shimCall { netfd_caps_limit(capabilities.rawValue) } == 0
+    }
+
+    /// Sets the effective and permitted sets to exactly `effective` and `permitted` and empties
+    /// the inheritable set, with one raw capset(2) (version 3; no libcap-ng, nothing read from
+    /// /proc). It can only lower: the kernel refuses with EPERM a `permitted` that holds a
+    /// capability not permitted now, or an `effective` not within `permitted`, and then nothing
+    /// changed. The bounding and ambient sets are left as they are (`limitCapabilities` empties
+    /// the bounding set; the ambient set follows permitted and inheritable, so it is empty after).
+    public static func setCapabilities(effective: CapabilitySet, permitted: CapabilitySet) throws(Errno) {
+        _ = try shimCall { netfd_caps_set(effective.rawValue, permitted.rawValue) }
+    }
+
+    /// The effective and permitted sets now (capget(2), version 3).
+    public static func currentCapabilities() throws(Errno) -> (effective: CapabilitySet, permitted: CapabilitySet) {
+        var effective: UInt64 = 0, permitted: UInt64 = 0
+        _ = try shimCall { netfd_caps_get(&effective, &permitted) }
+        return (CapabilitySet(rawValue: effective), CapabilitySet(rawValue: permitted))
     }
 
     /// Whether `capability` is effective now.

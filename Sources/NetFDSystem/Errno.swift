@@ -20,4 +20,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static let badMessage = Errno(EBADMSG)
     public static let notSupported = Errno(EOPNOTSUPP)
     public static let ioError = Errno(EIO)
+    /// ENOBUFS: on a netlink socket, the kernel dropped messages it could not queue.
+    public static let noBufferSpace = Errno(ENOBUFS)
+    public static let tryAgain = Errno(EAGAIN)
+    public static let messageTooLong = Errno(EMSGSIZE)
 }

@@ -217,6 +217,227 @@ final class NetlinkCodecTests: XCTestCase {
         XCTAssertNil(link.kind)
     }
 
+    // MARK: Link requests beyond the tap path (LinkRequests.swift)
+
+    /// `ip link add link IF2 name macvtap%d address 52:54:00:12:34:56 type macvtap mode vepa`, with ECHO.
+    func testNewMacvtapRequestIsByteExact() {
+        let message = LinkRequest.newMacvtap(nameTemplate: "macvtap%d", lowerIndex: 2, mode: .vepa,
+                                             address: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], sequence: 5).finish()
+        XCTAssertEqual(message, [
+            0x60, 0x00, 0x00, 0x00, 0x10, 0x00, 0x0d, 0x06,  // nlmsg_len 96, RTM_NEWLINK, REQUEST|ACK|ECHO|EXCL|CREATE
+            0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // seq 5, pid 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // ifinfomsg: AF_UNSPEC, index 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   flags 0, change 0
+            0x0e, 0x00, 0x03, 0x00, 0x6d, 0x61, 0x63, 0x76,  // IFLA_IFNAME, nla_len 14: "macv
+            0x74, 0x61, 0x70, 0x25, 0x64, 0x00, 0x00, 0x00,  //   tap%d\0" + 2 bytes padding
+            0x08, 0x00, 0x05, 0x00, 0x02, 0x00, 0x00, 0x00,  // IFLA_LINK 2
+            0x0a, 0x00, 0x01, 0x00, 0x52, 0x54, 0x00, 0x12,  // IFLA_ADDRESS, nla_len 10 ...
+            0x34, 0x56, 0x00, 0x00,                          //   ... + 2 bytes padding
+            0x1c, 0x00, 0x12, 0x80,                          // IFLA_LINKINFO | NLA_F_NESTED, 28
+            0x0c, 0x00, 0x01, 0x00, 0x6d, 0x61, 0x63, 0x76,  //   IFLA_INFO_KIND "macvtap\0"
+            0x74, 0x61, 0x70, 0x00,
+            0x0c, 0x00, 0x02, 0x80,                          //   IFLA_INFO_DATA | NLA_F_NESTED, 12
+            0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,  //     IFLA_MACVLAN_MODE MACVLAN_MODE_VEPA
+        ])
+    }
+
+    func testMacvlanModesAreTheKernelValues() {
+        XCTAssertEqual(MacvlanMode.allCases.map(\.rawValue), [1, 2, 4, 8])   // MACVLAN_MODE_* (linux/if_link.h)
+        XCTAssertEqual(MacvlanMode.allCases.map(\.name), ["private", "vepa", "bridge", "passthru"])
+        for mode in MacvlanMode.allCases {
+            let message = LinkRequest.newMacvtap(nameTemplate: "mv0", lowerIndex: 1, mode: mode, address: [2, 0, 0, 0, 0, 1],
+                                                 sequence: 1).finish()
+            XCTAssertEqual(message.suffix(4), [UInt8(mode.rawValue), 0, 0, 0])
+        }
+    }
+
+    func testDumpLinksRequestIsByteExact() {
+        XCTAssertEqual(LinkRequest.dumpLinks(sequence: 0x0a0b).finish(), [
+            0x28, 0x00, 0x00, 0x00, 0x12, 0x00, 0x01, 0x03,  // nlmsg_len 40, RTM_GETLINK, REQUEST|DUMP (ROOT|MATCH)
+            0x0b, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // seq, pid 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // ifinfomsg: every link
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x08, 0x00, 0x1d, 0x00, 0x08, 0x00, 0x00, 0x00,  // IFLA_EXT_MASK RTEXT_FILTER_SKIP_STATS
+        ])
+    }
+
+    func testGetLinkByIndexRequestIsByteExact() {
+        XCTAssertEqual(LinkRequest.getLink(index: 7, sequence: 3).finish(), [
+            0x28, 0x00, 0x00, 0x00, 0x12, 0x00, 0x05, 0x00,  // nlmsg_len 40, RTM_GETLINK, REQUEST|ACK
+            0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00,  // ifinfomsg: index 7
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x08, 0x00, 0x1d, 0x00, 0x08, 0x00, 0x00, 0x00,  // IFLA_EXT_MASK RTEXT_FILTER_SKIP_STATS
+        ])
+    }
+
+    func testDeleteLinkRequestIsByteExact() {
+        XCTAssertEqual(LinkRequest.deleteLink(index: 0x0102, sequence: 9).finish(), [
+            0x20, 0x00, 0x00, 0x00, 0x11, 0x00, 0x05, 0x00,  // nlmsg_len 32, RTM_DELLINK, REQUEST|ACK
+            0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00,  // ifinfomsg: index 258
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ])
+    }
+
+    func testSetAliasRequestIsByteExact() {
+        XCTAssertEqual(LinkRequest.setAlias("netfd uid=1000", index: 6, sequence: 4).finish(), [
+            0x34, 0x00, 0x00, 0x00, 0x13, 0x00, 0x05, 0x00,  // nlmsg_len 52, RTM_SETLINK, REQUEST|ACK
+            0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,  // ifinfomsg: index 6, flags and change 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x13, 0x00, 0x14, 0x00, 0x6e, 0x65, 0x74, 0x66,  // IFLA_IFALIAS, nla_len 19: "netf
+            0x64, 0x20, 0x75, 0x69, 0x64, 0x3d, 0x31, 0x30,  //   d uid=10
+            0x30, 0x30, 0x00, 0x00,                          //   00\0" + 1 byte padding
+        ])
+        // Empty removes the alias: just the NUL.
+        XCTAssertEqual(LinkRequest.setAlias("", index: 6, sequence: 4).finish().suffix(8), [0x05, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00])
+    }
+
+    func testSetUpByIndexChangesOnlyIFFUp() {
+        XCTAssertEqual(LinkRequest.setUp(index: 11, sequence: 2).finish(), [
+            0x20, 0x00, 0x00, 0x00, 0x13, 0x00, 0x05, 0x00,  // nlmsg_len 32, RTM_SETLINK, REQUEST|ACK
+            0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00,  // ifinfomsg: index 11
+            0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,  //   flags IFF_UP, change IFF_UP only
+        ])
+    }
+
+    // MARK: Dumps with kind-specific data
+
+    /// A dump as the kernel sends it for `ip link show` in a namespace with a tap owned by uid 1000 (group
+    /// unset), a macvtap in vepa mode on link 2 with an alias, and a veth: three RTM_NEWLINK with NLM_F_MULTI,
+    /// IFLA_LINKINFO and IFLA_INFO_DATA without NLA_F_NESTED (nla_nest_start_noflag), then NLMSG_DONE.
+    static let dump: [UInt8] = [
+        // tap0, index 4: tun owner 1000, no group (absent), type IFF_TAP, multi queue
+        0x64, 0x00, 0x00, 0x00, 0x10, 0x00, 0x02, 0x00,  // nlmsg_len 100, RTM_NEWLINK, NLM_F_MULTI
+        0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // seq 7
+        0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00,  // ifinfomsg: ARPHRD_ETHER, index 4
+        0x02, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //   BROADCAST|MULTICAST
+        0x09, 0x00, 0x03, 0x00, 0x74, 0x61, 0x70, 0x30,  // IFLA_IFNAME "tap0\0"
+        0x00, 0x00, 0x00, 0x00,
+        0x08, 0x00, 0x04, 0x00, 0xdc, 0x05, 0x00, 0x00,  // IFLA_MTU 1500
+        0x30, 0x00, 0x12, 0x00,                          // IFLA_LINKINFO, 48
+        0x08, 0x00, 0x01, 0x00, 0x74, 0x75, 0x6e, 0x00,  //   IFLA_INFO_KIND "tun"
+        0x24, 0x00, 0x02, 0x00,                          //   IFLA_INFO_DATA, 36
+        0x08, 0x00, 0x01, 0x00, 0xe8, 0x03, 0x00, 0x00,  //     IFLA_TUN_OWNER 1000
+        0x05, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x00,  //     IFLA_TUN_TYPE IFF_TAP + padding
+        0x05, 0x00, 0x07, 0x00, 0x01, 0x00, 0x00, 0x00,  //     IFLA_TUN_MULTI_QUEUE 1 + padding
+        0x08, 0x00, 0x08, 0x00, 0x04, 0x00, 0x00, 0x00,  //     IFLA_TUN_NUM_QUEUES 4
+        // macvtap3, index 9: lower 2, vepa, alias "netfd uid=1000"
+        0x74, 0x00, 0x00, 0x00, 0x10, 0x00, 0x02, 0x00,  // nlmsg_len 116, RTM_NEWLINK, NLM_F_MULTI
+        0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x01, 0x00, 0x09, 0x00, 0x00, 0x00,  // ifinfomsg: index 9
+        0x43, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,  //   UP|BROADCAST|RUNNING|MULTICAST|LOWER_UP
+        0x0d, 0x00, 0x03, 0x00, 0x6d, 0x61, 0x63, 0x76,  // IFLA_IFNAME "macvtap3\0" + padding
+        0x74, 0x61, 0x70, 0x33, 0x00, 0x00, 0x00, 0x00,
+        0x08, 0x00, 0x05, 0x00, 0x02, 0x00, 0x00, 0x00,  // IFLA_LINK 2
+        0x13, 0x00, 0x14, 0x00, 0x6e, 0x65, 0x74, 0x66,  // IFLA_IFALIAS "netfd uid=1000\0" + padding
+        0x64, 0x20, 0x75, 0x69, 0x64, 0x3d, 0x31, 0x30,
+        0x30, 0x30, 0x00, 0x00,
+        0x0a, 0x00, 0x01, 0x00, 0x52, 0x54, 0x00, 0x12,  // IFLA_ADDRESS 52:54:00:12:34:56 + padding
+        0x34, 0x56, 0x00, 0x00,
+        0x1c, 0x00, 0x12, 0x00,                          // IFLA_LINKINFO, 28
+        0x0c, 0x00, 0x02, 0x00,                          //   IFLA_INFO_DATA first (any order is decoded), 12
+        0x08, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,  //     IFLA_MACVLAN_MODE vepa
+        0x0c, 0x00, 0x01, 0x00, 0x6d, 0x61, 0x63, 0x76,  //   IFLA_INFO_KIND "macvtap\0"
+        0x74, 0x61, 0x70, 0x00,
+        // v0, index 2: veth, peer 3 (IFLA_LINK), data 0x0001 that is not a macvlan mode
+        0x4c, 0x00, 0x00, 0x00, 0x10, 0x00, 0x02, 0x00,  // nlmsg_len 76, RTM_NEWLINK, NLM_F_MULTI
+        0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,  // ifinfomsg: index 2
+        0x03, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x07, 0x00, 0x03, 0x00, 0x76, 0x30, 0x00, 0x00,  // IFLA_IFNAME "v0\0" + padding
+        0x08, 0x00, 0x05, 0x00, 0x03, 0x00, 0x00, 0x00,  // IFLA_LINK 3
+        0x1c, 0x00, 0x12, 0x00,                          // IFLA_LINKINFO, 28
+        0x09, 0x00, 0x01, 0x00, 0x76, 0x65, 0x74, 0x68,  //   IFLA_INFO_KIND "veth\0" + padding
+        0x00, 0x00, 0x00, 0x00,
+        0x0c, 0x00, 0x02, 0x00,                          //   IFLA_INFO_DATA
+        0x08, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00,  //     type 1 (VETH_INFO_PEER, not a mode)
+        // end of the dump
+        0x14, 0x00, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00,  // nlmsg_len 20, NLMSG_DONE, NLM_F_MULTI
+        0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00,                          // status 0
+    ]
+
+    func testDecodesDumpWithTunOwnerMacvtapModeAliasAndLowerLink() throws {
+        let messages = try parseNetlinkMessages(Self.dump)
+        XCTAssertEqual(messages.map(\.type), [Netlink.RTM_NEWLINK, Netlink.RTM_NEWLINK, Netlink.RTM_NEWLINK, Netlink.NLMSG_DONE])
+        XCTAssertEqual(messages.map(\.flags), [Netlink.NLM_F_MULTI, Netlink.NLM_F_MULTI, Netlink.NLM_F_MULTI, Netlink.NLM_F_MULTI])
+        let links = try messages.dropLast().map { try LinkMessage(decoding: $0) }
+        XCTAssertEqual(links[0], LinkMessage(index: 4, flags: 0x1002, deviceType: 1, name: "tap0", mtu: 1500, kind: "tun",
+                                             tunOwner: 1000, tunGroup: nil, tunType: 2))
+        XCTAssertEqual(links[1], LinkMessage(index: 9, flags: 0x11043, deviceType: 1, name: "macvtap3",
+                                             address: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], kind: "macvtap",
+                                             lowerIndex: 2, alias: "netfd uid=1000", macvlanMode: .vepa))
+        XCTAssertEqual(links[2], LinkMessage(index: 2, flags: 0x1003, deviceType: 1, name: "v0", kind: "veth", lowerIndex: 3))
+        XCTAssertNil(links[2].macvlanMode, "IFLA_INFO_DATA is read by kind: a veth's type 1 is not a mode")
+        XCTAssertNil(links[1].tunOwner, "and a macvtap's is not a tun owner")
+        XCTAssertFalse(links.contains { $0.isDeletion })
+    }
+
+    func testTunOwnerAndGroupMinusOneMeanNone() throws {
+        var builder = NetlinkMessageBuilder(type: Netlink.RTM_NEWLINK, flags: 0, sequence: 0)
+        builder.appendInterfaceInfo(index: 5)
+        let info = builder.beginNested(Netlink.IFLA_LINKINFO)
+        builder.appendAttribute(Netlink.IFLA_INFO_KIND, string: "tun")
+        let data = builder.beginNested(Netlink.IFLA_INFO_DATA)
+        builder.appendAttribute(Netlink.IFLA_TUN_OWNER, uint32: UInt32.max)
+        builder.appendAttribute(Netlink.IFLA_TUN_GROUP, uint32: 100)
+        builder.endNested(data)
+        builder.endNested(info)
+        let link = try LinkMessage(decoding: parseNetlinkMessages(builder.finish())[0])
+        XCTAssertNil(link.tunOwner)
+        XCTAssertEqual(link.tunGroup, 100)
+        XCTAssertNil(link.tunType)
+    }
+
+    func testUnknownMacvlanModeDecodesAsNil() throws {
+        var builder = NetlinkMessageBuilder(type: Netlink.RTM_NEWLINK, flags: 0, sequence: 0)
+        builder.appendInterfaceInfo(index: 5)
+        let info = builder.beginNested(Netlink.IFLA_LINKINFO)
+        builder.appendAttribute(Netlink.IFLA_INFO_KIND, string: "macvlan")
+        let data = builder.beginNested(Netlink.IFLA_INFO_DATA)
+        builder.appendAttribute(Netlink.IFLA_MACVLAN_MODE, uint32: 16)   // MACVLAN_MODE_SOURCE
+        builder.endNested(data)
+        builder.endNested(info)
+        let link = try LinkMessage(decoding: parseNetlinkMessages(builder.finish())[0])
+        XCTAssertEqual(link.kind, "macvlan")
+        XCTAssertNil(link.macvlanMode)
+    }
+
+    func testKindDataWithWrongSizesThrows() throws {
+        func link(kind: String, _ type: UInt16, _ value: [UInt8]) throws -> LinkMessage {
+            var builder = NetlinkMessageBuilder(type: Netlink.RTM_NEWLINK, flags: 0, sequence: 0)
+            builder.appendInterfaceInfo(index: 5)
+            let info = builder.beginNested(Netlink.IFLA_LINKINFO)
+            builder.appendAttribute(Netlink.IFLA_INFO_KIND, string: kind)
+            let data = builder.beginNested(Netlink.IFLA_INFO_DATA)
+            builder.appendAttribute(type, bytes: value)
+            builder.endNested(data)
+            builder.endNested(info)
+            return try LinkMessage(decoding: parseNetlinkMessages(builder.finish())[0])
+        }
+        // payload: ifinfomsg 16, IFLA_LINKINFO header 4, "tun\0" kind 8 / "macvtap\0" 12, IFLA_INFO_DATA header 4
+        assertDecodeFails(.invalidAttributeValue, at: 32) { try link(kind: "tun", Netlink.IFLA_TUN_TYPE, [2, 0, 0, 0]) }
+        assertDecodeFails(.invalidAttributeValue, at: 32) { try link(kind: "tun", Netlink.IFLA_TUN_OWNER, [1, 0]) }
+        assertDecodeFails(.invalidAttributeValue, at: 36) { try link(kind: "macvtap", Netlink.IFLA_MACVLAN_MODE, [4]) }
+        assertDecodeFails(.invalidAttributeValue, at: 32) { try link(kind: "tun", Netlink.IFLA_TUN_TYPE, []) }
+    }
+
+    func testDeletionNotificationDecodesWithFamily() throws {
+        var builder = NetlinkMessageBuilder(type: Netlink.RTM_DELLINK, flags: 0, sequence: 0)
+        builder.appendInterfaceInfo(index: 12, family: 7)   // AF_BRIDGE: a port left its bridge
+        builder.appendAttribute(Netlink.IFLA_IFNAME, string: "vA")
+        let link = try LinkMessage(decoding: parseNetlinkMessages(builder.finish())[0])
+        XCTAssertTrue(link.isDeletion)
+        XCTAssertEqual(link.family, 7)
+        XCTAssertEqual(link.name, "vA")
+        XCTAssertEqual(link.index, 12)
+        let other = NetlinkMessage(type: Netlink.RTM_SETLINK, flags: 0, sequence: 0, portID: 0, payload: [UInt8](repeating: 0, count: 16))
+        assertDecodeFails(.unexpectedMessageType, at: 0) { try LinkMessage(decoding: other) }
+    }
+
     // MARK: Hostile input
 
     func testTruncatedMessageHeaderThrows() {

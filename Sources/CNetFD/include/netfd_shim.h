@@ -83,6 +83,72 @@ int netfd_send_fd(int sock, int fd, unsigned char byte);
  */
 int netfd_recv_fd(int sock, int *fd_out, unsigned char *byte_out);
 
+/* --- SCM_RIGHTS with many descriptors (scm_rights.c) --------------------- */
+enum {
+    /** SCM_MAX_FD (include/net/scm.h, not uapi): the most descriptors one sendmsg may carry. */
+    NETFD_SCM_MAX_FD = 253,
+    /** The largest message netfd sends beside descriptors (its own limit, one page). */
+    NETFD_MESSAGE_MAX = 4096,
+};
+/**
+ * Sends `length` bytes of `data` (1..NETFD_MESSAGE_MAX) and `count` descriptors
+ * (0..NETFD_SCM_MAX_FD) in ONE sendmsg(MSG_NOSIGNAL): on a stream socket the
+ * descriptors arrive with the first byte and nothing is split across calls.
+ * Returns 0 once the kernel took every byte, -EIO on a short send, -EINVAL for
+ * a count or length out of range (before any syscall), or sendmsg's -errno.
+ */
+int netfd_send_fds(int sock, const int *fds, size_t count, const void *data, size_t length);
+/**
+ * ONE recvmsg(MSG_CMSG_CLOEXEC) of at most `capacity` bytes into `data` and at
+ * most `max_fds` (<= NETFD_SCM_MAX_FD) descriptors into `fds_out`; their count
+ * goes to *count_out. Returns the number of bytes (0 at end of stream). When the
+ * control data was truncated (MSG_CTRUNC), datagram data was cut (MSG_TRUNC) or
+ * more than `max_fds` descriptors came, every descriptor received is closed and
+ * the result is -EBADMSG (*count_out 0).
+ */
+int netfd_recv_fds(int sock, int *fds_out, size_t max_fds, size_t *count_out, void *data, size_t capacity);
+
+/* --- processes (process.c) ---------------------------------------------- */
+/** fork(): the child's pid in the parent, 0 in the child, or -errno. */
+int netfd_fork(void);
+/** pidfd_open(pid, 0): a descriptor of the process (close-on-exec by the kernel), or -errno. */
+int netfd_pidfd_open(int pid);
+/**
+ * pidfd_getfd(pidfd, fd, 0): a close-on-exec duplicate of descriptor `fd` of the
+ * process `pidfd` refers to (needs ptrace rights over it). Tests only: netfd
+ * itself never takes descriptors from another process.
+ */
+int netfd_pidfd_getfd(int pidfd, int fd);
+/** pipe2(fds, O_CLOEXEC): fds[0] reads, fds[1] writes. 0 or -errno. */
+int netfd_pipe(int fds[2]);
+
+/* --- devices (devices.c) -------------------------------------------------- */
+/** makedev(major, minor): the dev_t that st_rdev holds for that device number. */
+uint64_t netfd_make_device(unsigned int major, unsigned int minor);
+
+/* --- AF_PACKET (packet.c) ------------------------------------------------- */
+/**
+ * An AF_PACKET SOCK_RAW socket (close-on-exec) bound to the link `ifindex` for
+ * Ethernet protocol `protocol` (host order; 0x0003 = ETH_P_ALL). The socket is
+ * made with protocol 0, which receives nothing, and gets its protocol by bind()
+ * together with the link: no frame of another link is ever queued on it.
+ * PACKET_VNET_HDR when `vnet_hdr`, then bind, then a PACKET_MR_PROMISC
+ * membership (dropped by the kernel when the socket closes) when `promiscuous`.
+ * Returns the descriptor, or -errno with nothing left open.
+ */
+int netfd_packet_socket_open(int ifindex, uint16_t protocol, int vnet_hdr, int promiscuous);
+
+/* --- rtnetlink notifications (netlink.c) ---------------------------------- */
+enum {
+    /** RTMGRP_LINK (linux/rtnetlink.h): the bind() group mask of RTNLGRP_LINK, link notifications. */
+    NETFD_RTMGRP_LINK = 1,
+};
+/**
+ * bind() of a netlink socket to `groups` (a mask of RTMGRP_*), with a port id the
+ * kernel picks. 0 or -errno.
+ */
+int netfd_netlink_bind_groups(int fd, uint32_t groups);
+
 /* --- process confinement ------------------------------------------------ */
 /** prctl(PR_SET_NO_NEW_PRIVS, 1) */
 int netfd_set_no_new_privs(void);
@@ -90,6 +156,7 @@ int netfd_set_no_new_privs(void);
 int netfd_get_no_new_privs(void);
 
 enum {
+    NETFD_CAP_DAC_OVERRIDE = 1,
     NETFD_CAP_SETPCAP = 8,
     NETFD_CAP_NET_ADMIN = 12,
     NETFD_CAP_NET_RAW = 13,
@@ -103,6 +170,15 @@ enum {
  * bounding set (libcap-ng reports success without CAP_SETPCAP; this checks).
  */
 int netfd_caps_limit(uint64_t keep);
+/**
+ * capset(2), version 3, without libcap-ng: exactly `effective` and `permitted`
+ * (bit N = capability N) and an empty inheritable set. It can only lower: the
+ * kernel refuses with -EPERM a permitted capability not permitted now, or an
+ * effective one outside `permitted`. The bounding and ambient sets are untouched.
+ */
+int netfd_caps_set(uint64_t effective, uint64_t permitted);
+/** capget(2), version 3: the effective and permitted sets as bit masks. 0 or -errno. */
+int netfd_caps_get(uint64_t *effective, uint64_t *permitted);
 /** 1 if the kernel reports an empty bounding set, 0 if not, -errno. */
 int netfd_caps_bounding_set_is_empty(void);
 /** 1 if `cap` is in the effective set, 0 if not, -errno. */
@@ -157,6 +233,13 @@ extern const unsigned long netfd_ioctl_SIOCBRADDIF;
 extern const int netfd_AF_NETLINK;
 extern const int netfd_NETLINK_ROUTE;
 extern const int netfd_SOCK_TYPE_MASK;
+extern const int netfd_AF_PACKET;
+extern const int netfd_SOL_PACKET;
+extern const int netfd_PACKET_VNET_HDR;
+extern const int netfd_PACKET_ADD_MEMBERSHIP;
+extern const int netfd_PACKET_MR_PROMISC;
+/** The flags glibc's fork() passes to clone(2) (clone's first argument, for a seccomp rule). */
+extern const unsigned long netfd_FORK_CLONE_FLAGS;
 
 /* --- descriptors and namespaces ----------------------------------------- */
 /** The calling thread's errno (a macro in C; the embedded build has no Glibc overlay for it). */

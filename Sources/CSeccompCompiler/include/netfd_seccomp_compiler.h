@@ -23,11 +23,11 @@ struct netfd_arg_cmp {
     uint64_t mask;      /* for NETFD_CMP_MASKED_EQ */
     uint64_t value;
 };
-/** Allows `name` when all `cmp_count` (0..2) comparisons hold. */
+/** Allows `name` when all `cmp_count` (0..3) comparisons hold. */
 struct netfd_syscall_rule {
     const char *name;
     int cmp_count;
-    struct netfd_arg_cmp cmp[2];
+    struct netfd_arg_cmp cmp[3];
 };
 
 enum {
@@ -47,7 +47,7 @@ enum {
  * Returns the program's size in bytes (a multiple of
  * NETFD_BPF_INSTRUCTION_SIZE: the raw struct sock_filter array); -ENOSYS
  * when libseccomp cannot resolve a rule's syscall name, -E2BIG when a rule has
- * more than 2 comparisons, or libseccomp's error for a rule it refuses (in
+ * more than 3 comparisons, or libseccomp's error for a rule it refuses (in
  * these three cases the index of the rule is stored in *bad_rule, else -1);
  * -ENOSPC when the program does not fit in `capacity` bytes.
  */

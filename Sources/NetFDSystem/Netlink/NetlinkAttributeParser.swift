@@ -51,3 +51,11 @@ func decodeNetlinkUInt32(_ value: ArraySlice<UInt8>) throws(NetlinkDecodeError) 
     }
     return value.hostOrderInteger(at: 0)
 }
+
+/// Decodes a u8 attribute; throws `.invalidAttributeValue` unless `value` is exactly 1 byte.
+func decodeNetlinkUInt8(_ value: ArraySlice<UInt8>) throws(NetlinkDecodeError) -> UInt8 {
+    guard value.count == 1 else {
+        throw NetlinkDecodeError(.invalidAttributeValue, at: value.startIndex - Netlink.attributeHeaderSize)
+    }
+    return value[value.startIndex]
+}

@@ -15,6 +15,13 @@ public enum Netlink {
     public static let NLM_F_REQUEST: UInt16 = 0x1
     public static let NLM_F_MULTI: UInt16 = 0x2
     public static let NLM_F_ACK: UInt16 = 0x4
+    /// Requests: also send the notification the change causes back to the sender (RTM_NEWLINK with
+    /// the new link, before the ACK; honoured for link creation since Linux 6.1).
+    public static let NLM_F_ECHO: UInt16 = 0x8
+    /// Dump replies: the dump was inconsistent because the set changed while it was being made.
+    public static let NLM_F_DUMP_INTR: UInt16 = 0x10
+    /// GET requests: return every object (NLM_F_ROOT | NLM_F_MATCH), as a multipart reply.
+    public static let NLM_F_DUMP: UInt16 = 0x300
     /// NEW requests: fail with EEXIST instead of replacing an existing object.
     public static let NLM_F_EXCL: UInt16 = 0x200
     /// NEW requests: create the object if it does not exist.
@@ -40,16 +47,30 @@ public enum Netlink {
     public static let IFLA_IFNAME: UInt16 = 3
     /// MTU (u32).
     public static let IFLA_MTU: UInt16 = 4
+    /// Index of the link this one is stacked on (u32): a macvtap's lower link, a veth's peer.
+    public static let IFLA_LINK: UInt16 = 5
     /// Index of the bridge/bond this link is enslaved to (u32); 0 releases it.
     public static let IFLA_MASTER: UInt16 = 10
     /// RFC 2863 operational state (u8).
     public static let IFLA_OPERSTATE: UInt16 = 16
     /// Nested: IFLA_INFO_* attributes describing the link type.
     public static let IFLA_LINKINFO: UInt16 = 18
+    /// The link's alias (string; empty removes it). See RouteNetlink.maximumAliasLength.
+    public static let IFLA_IFALIAS: UInt16 = 20
+    /// IFALIASZ (linux/if.h): an alias's buffer in the kernel, its NUL included.
+    public static let IFALIASZ = 256
     /// Inside IFLA_LINKINFO: the link kind, e.g. "bridge", "tun" (NUL-terminated string).
     public static let IFLA_INFO_KIND: UInt16 = 1
     /// Inside IFLA_LINKINFO: nested kind-specific attributes.
     public static let IFLA_INFO_DATA: UInt16 = 2
+    /// Inside IFLA_INFO_DATA of a macvlan or macvtap: its mode (u32, MACVLAN_MODE_*).
+    public static let IFLA_MACVLAN_MODE: UInt16 = 1
+    /// Inside IFLA_INFO_DATA of a tun/tap: the uid that may attach (u32; absent when unset).
+    public static let IFLA_TUN_OWNER: UInt16 = 1
+    /// Inside IFLA_INFO_DATA of a tun/tap: the gid that may attach (u32; absent when unset).
+    public static let IFLA_TUN_GROUP: UInt16 = 2
+    /// Inside IFLA_INFO_DATA of a tun/tap: IFF_TUN or IFF_TAP (u8).
+    public static let IFLA_TUN_TYPE: UInt16 = 3
     /// GETLINK filter mask (u32, RTEXT_FILTER_* from linux/rtnetlink.h).
     public static let IFLA_EXT_MASK: UInt16 = 29
     /// RTEXT_FILTER_SKIP_STATS for IFLA_EXT_MASK: a lookup needs no counters (less for the kernel to gather).
