@@ -1,5 +1,5 @@
 // ArgvFuzzer.swift - libFuzzer target for netfd-helper's command line: HelperCommand.parse (the
-// QEMU bridge-helper form and `check`), and for `check`, CheckReport.make's resolution of
+// QEMU bridge-helper form, native `request` and `release`, and `check`), and for `check`, CheckReport.make's resolution of
 // --user/--group against a user database.
 //
 // Input format: the arguments after argv[0]. If the input contains a NUL byte it is split on NUL
@@ -75,10 +75,16 @@ func canonicalArguments(_ command: HelperCommand) -> [String]? {
         if let user = a.user { out.append("--user=\(user)") }
         out += a.groups.map { "--group=\($0)" }
         if let request = a.request {
-            out += ["tap", "bridge", request.bridge.value]
-            if request.vnetHeader { out.append("--vnet-hdr") }
+            // The KEY=VALUE words, which every kind has (the short `tap bridge NAME` form parses to the same).
+            out += request.summary.split(separator: " ").map(String.init)
         }
         return out
+    case .request(let a):
+        var out = ["request", "--fd=\(a.socket)"]
+        if let policy = a.policyPath { out.append("--policy=\(policy)") }
+        return out + a.request.summary.split(separator: " ").map(String.init)
+    case .release(let a):
+        return ["release", a.link.value]
     }
 }
 
@@ -106,6 +112,13 @@ public func fuzzInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fuzzRequire(a.socket > 2, "--fd=\(a.socket) accepted")
         fuzzRequire((try? InterfaceName(validating: a.bridge.value)) == a.bridge, "invalid bridge accepted: \(escaped(a.bridge.value))")
         fuzzRequire(a.policyPath.map { $0.utf8.first == UInt8(ascii: "/") } ?? true, "relative policy path accepted")
+    case .request(let a):
+        fuzzRequire(a.socket > 2, "--fd=\(a.socket) accepted")
+        fuzzRequire(a.policyPath.map { $0.utf8.first == UInt8(ascii: "/") } ?? true, "relative policy path accepted")
+        fuzzRequire((try? InterfaceName(validating: a.request.target.value)) == a.request.target, "invalid name accepted: \(escaped(a.request.target.value))")
+        requireOneLine(a.request.summary, "request summary")
+    case .release(let a):
+        fuzzRequire((try? InterfaceName(validating: a.link.value)) == a.link, "invalid release name accepted: \(escaped(a.link.value))")
     case .check(let a):
         fuzzRequire(a.policyPath.map { $0.utf8.first == UInt8(ascii: "/") } ?? true, "relative policy path accepted")
         do {

@@ -12,13 +12,15 @@
 // "h" hard link to the main policy. Some files always exist: /etc/qemu/bridge.conf
 // and /etc/netfd/netfd.d/{10-kvm,20-deny}.policy, so a one-file input can still include things.
 //
-// Oracles besides traps: every diagnostic is one line (netfd.policy(5), ERRORS); decisions do not
-// depend on rule order (EVALUATION); a request without vnet header is never granted one; glob
-// matching agrees with a simple reference matcher; the text of every rule, parsed again on its
-// own, gives the same rule, and spells its glob pattern and vnet-hdr=no byte for byte; tighter
-// limits only ever refuse; every file a loaded file includes was loaded; nothing was loaded from
-// a file or directory that is not root's or is writable by others; `check` reports contain no
-// control characters except newlines.
+// Oracles besides traps: every diagnostic is one line (netfd.policy(5), ERRORS); decisions for
+// requests of every kind do not depend on rule order (EVALUATION) and say what their rules do (an
+// allow's rules match, permit everything asked and give its grant and quota; a deny's rules
+// match; an .exceeds names a matching allow rule); a request without vnet header is never
+// granted one; glob matching agrees with a simple reference matcher; the text of every rule,
+// parsed again on its own, gives the same rule, and spells its glob pattern and vnet-hdr=no byte
+// for byte; tighter limits only ever refuse; every file a loaded file includes was loaded;
+// nothing was loaded from a file or directory that is not root's or is writable by others;
+// `check` reports contain no control characters except newlines.
 // NETFD_FUZZ_KNOWN relaxes the oracles of reported, unfixed findings (Fuzz/README.md).
 import NetFDCore
 import NetFDPolicy
@@ -349,27 +351,44 @@ func sampleName(_ elements: [RefElement], variant: Int) -> InterfaceName? {
 
 // MARK: - Decisions
 
-/// A decision reduced to what must not depend on rule order.
+/// A decision reduced to what must not depend on rule order (an `.exceeds` may name another rule).
 struct Outcome: Equatable {
     var allowed: Bool
     var vnetHeader: Bool
+    var quota: Int?
     var denied: Bool
+    var exceeds: Bool
     var rules: Set<SourceLocation>   // where the deciding rules are
 }
 
 func outcome(_ decision: Decision) -> Outcome {
     switch decision {
     case let .allowed(grant, rules):
-        return Outcome(allowed: true, vnetHeader: grant.vnetHeader, denied: false, rules: Set(rules.map(\.location)))
+        return Outcome(allowed: true, vnetHeader: grant.vnetHeader, quota: grant.quota, denied: false, exceeds: false, rules: Set(rules.map(\.location)))
     case let .denied(rules):
-        return Outcome(allowed: false, vnetHeader: false, denied: true, rules: Set(rules.map(\.location)))
+        return Outcome(allowed: false, vnetHeader: false, quota: nil, denied: true, exceeds: false, rules: Set(rules.map(\.location)))
     case .notAllowed:
-        return Outcome(allowed: false, vnetHeader: false, denied: false, rules: [])
+        return Outcome(allowed: false, vnetHeader: false, quota: nil, denied: false, exceeds: false, rules: [])
+    case .exceeds:
+        return Outcome(allowed: false, vnetHeader: false, quota: nil, denied: false, exceeds: true, rules: [])
     }
 }
 
+/// The requests asked of every name: each kind, plainly and with every feature a rule limits.
+func requests(for name: InterfaceName, wantsVnet: Bool) -> [PolicyRequest] {
+    [
+        .tap(TapRequest(bridge: name, vnetHeader: wantsVnet)),
+        .tap(TapRequest(bridge: name, vnetHeader: !wantsVnet, queues: 4, vhost: true)),
+        .macvtap(MacvtapRequest(link: name, vnetHeader: wantsVnet)),
+        .macvtap(MacvtapRequest(link: name, mode: wantsVnet ? .passthru : .vepa, address: MacAddress(bytes: [0x52, 0x54, 0, 0x12, 0x34, 0x56]),
+                                queues: 2, vnetHeader: wantsVnet, vhost: !wantsVnet)),
+        .raw(RawRequest(link: name, vnetHeader: wantsVnet)),
+        .raw(RawRequest(link: name, ethernetProtocol: 0x0800, vnetHeader: !wantsVnet, promiscuous: true)),
+    ]
+}
+
 func checkDecisions(_ policy: Policy) {
-    // Bridges to ask for: fixed ones, exact names from the rules, and names built to match globs.
+    // Names to ask for: fixed ones, exact names from the rules, and names built to match globs.
     var bridges = fixedBridges
     var globsChecked = 0
     for rule in policy.rules {
@@ -396,12 +415,51 @@ func checkDecisions(_ policy: Policy) {
     for (i, identity) in identities.enumerated() {
         for (j, bridge) in bridges.enumerated() {
             let wantsVnet = (i + j) % 3 != 0
-            let request = PolicyRequest.tap(TapRequest(bridge: bridge, vnetHeader: wantsVnet))
-            let forward = outcome(policy.decide(request, for: identity))
-            let backward = outcome(reversed.decide(request, for: identity))
-            fuzzRequire(forward == backward, "decision for uid \(identity.uid) on \(bridge) depends on rule order: \(forward) vs \(backward)")
-            fuzzRequire(wantsVnet || !forward.vnetHeader, "vnet header granted without being asked for on \(bridge)")
+            for request in requests(for: bridge, wantsVnet: wantsVnet) {
+                let decision = policy.decide(request, for: identity)
+                let forward = outcome(decision)
+                let backward = outcome(reversed.decide(request, for: identity))
+                fuzzRequire(forward == backward, "decision for uid \(identity.uid) on \(request.summary) depends on rule order: \(forward) vs \(backward)")
+                fuzzRequire(request.vnetHeader || !forward.vnetHeader, "vnet header granted without being asked for: \(request.summary)")
+                checkExplained(decision, request, identity)
+            }
         }
+    }
+}
+
+/// What a decision says about its rules holds: they are of the request's kind and match it;
+/// an allow's rules each permit everything asked and give its grant; an `.exceeds` names an
+/// allow rule that does not.
+func checkExplained(_ decision: Decision, _ request: PolicyRequest, _ identity: Identity) {
+    func matches(_ rule: Rule) -> Bool {
+        rule.kind == request.kind && rule.subject.matches(identity) && rule.target.matches(request.target)
+    }
+    switch decision {
+    case let .allowed(grant, rules):
+        fuzzRequire(!rules.isEmpty && rules.allSatisfy { $0.effect == .allow && matches($0) }, "allowed by rules that do not match \(request.summary)")
+        for rule in rules {
+            let options = rule.options
+            var within = true
+            switch request {
+            case .tap(let tap): within = tap.queues <= options.maximumQueues && (!tap.vhost || options.vhost)
+            case .macvtap(let macvtap):
+                within = macvtap.queues <= options.maximumQueues && (!macvtap.vhost || options.vhost) && options.modes.contains(macvtap.mode)
+                    && (macvtap.address.map { address in options.macPatterns.contains { $0.matches(address) } } ?? true)
+            case .raw(let raw): within = !raw.promiscuous || options.promiscuous
+            }
+            fuzzRequire(within, "rule \(escaped(rule.text)) allowed \(request.summary) beyond its options")
+        }
+        let quotas = rules.map { $0.options.quota }
+        let expectedQuota = quotas.contains { $0 == nil } ? nil : quotas.compactMap { $0 }.max()
+        fuzzRequire(grant.quota == expectedQuota, "quota \(String(describing: grant.quota)) for \(request.summary), rules say \(String(describing: expectedQuota))")
+        fuzzRequire(grant.vnetHeader == (request.vnetHeader && rules.contains { $0.options.vnetHeader }), "vnet header grant for \(request.summary)")
+    case let .denied(rules):
+        fuzzRequire(!rules.isEmpty && rules.allSatisfy { $0.effect == .deny && matches($0) }, "denied by rules that do not match \(request.summary)")
+    case let .exceeds(rule, reason):
+        fuzzRequire(rule.effect == .allow && matches(rule), "exceeds names a rule that does not match \(request.summary)")
+        requireOneLine(reason, "exceeds reason")
+    case .notAllowed:
+        break
     }
 }
 
@@ -467,6 +525,9 @@ let checkRequests: [CheckArguments] = [
     ["check"],
     ["check", "--user", "alice", "tap", "bridge", "br0", "--vnet-hdr"],
     ["check", "--user=1002", "--group", "kvm", "tap", "br-test7"],
+    ["check", "--user", "bob", "kind=macvtap", "link=br0", "mode=vepa", "queues=2", "mac=52:54:00:12:34:56", "vnet-hdr=yes"],
+    ["check", "--user", "alice", "kind=raw", "link=br-test7", "promisc=yes", "protocol=0x88cc"],
+    ["check", "--user", "guest", "kind=tap", "bridge=virbr0", "queues=4", "vhost=yes", "vnet-hdr=yes"],
 ].map { argv in
     guard case .check(let arguments) = try! HelperCommand.parse(argv) else { fatalError("not a check command: \(argv)") }
     return arguments

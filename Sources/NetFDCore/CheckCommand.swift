@@ -19,12 +19,15 @@ public struct CheckReport: Equatable {
             return CheckReport(text: lines.joined(separator: "\n") + "\n", exitCode: 0)
         }
         let identity = try resolveIdentity(arguments, users: users, caller: caller)
-        lines.append("request: tap on bridge \(request.bridge)\(request.vnetHeader ? " with vnet header" : "") for \(describe(identity, users: users))")
+        lines.append("request: \(request.summary) for \(describe(identity, users: users))")
         let exitCode: Int32
-        switch policy.decide(.tap(request), for: identity) {
+        switch policy.decide(request, for: identity) {
         case .allowed(let grant, let rules):
             lines.append("decision: allow\(request.vnetHeader && !grant.vnetHeader ? " (without vnet header: vnet-hdr=no)" : "")")
             lines += rules.map { "  allowed by \(displayPath($0.location.file)):\($0.location.line): \($0.text)" }
+            if let quota = grant.quota {
+                lines.append("  quota: at most \(quota) interface\(quota == 1 ? "" : "s") at once (counted from the kernel's links when the request is made)")
+            }
             exitCode = 0
         case .denied(let rules):
             lines.append("decision: deny")
@@ -32,6 +35,11 @@ public struct CheckReport: Equatable {
             exitCode = 3
         case .notAllowed:
             lines.append("decision: deny (no rule allows it; netfd denies by default)")
+            exitCode = 3
+        case .exceeds(let rule, let reason):
+            let place = "\(displayPath(rule.location.file)):\(rule.location.line)"
+            lines.append("decision: deny (\(place) allows \(request.kind.rawValue) on \(request.kind.targetWord) \(request.target) but \(reason))")
+            lines.append("  exceeds \(place): \(rule.text)")
             exitCode = 3
         }
         return CheckReport(text: lines.joined(separator: "\n") + "\n", exitCode: exitCode)

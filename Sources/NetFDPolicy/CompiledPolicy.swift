@@ -36,6 +36,7 @@ public final class CompiledPolicy: PolicyDecider {
     }
 
     public let tapNamePrefix: String?
+    public let vhostDevicePath: String?
     public var mainFile: String? { files.first }
     /// The policy files in load order (rules name them by index).
     public let files: [String]
@@ -58,6 +59,7 @@ public final class CompiledPolicy: PolicyDecider {
     private init(file: any RandomAccessFile, head: Head, fallback: @escaping () throws(PolicyError) -> Policy) {
         self.file = file
         self.tapNamePrefix = head.tapNamePrefix
+        self.vhostDevicePath = head.vhostDevicePath
         self.files = head.files
         self.recordCount = head.recordCount
         self.recordsOffset = head.recordsOffset
@@ -161,32 +163,32 @@ public final class CompiledPolicy: PolicyDecider {
     /// decided by `Policy.decide` itself, so both forms share one definition of the outcome.
     private func lookUp(_ request: PolicyRequest, for identity: Identity) throws(Malformed) -> Decision {
         typealias Format = CompiledPolicyFormat
-        guard case .tap(let tap) = request else { throw Malformed() }
+        let kind = request.kind, target = request.target
         // Parallel arrays of prespecialised and shared element types, not an array of subject or
         // (index, rule) tuples: each tuple type and array of it is runtime metadata built on the
         // request path (README, Performance).
         var matchIndices: [UInt32] = []
         var matchedRules: [Rule] = []
         /// Gathers the rules of one subject the caller is: its `any` and glob targets, then its
-        /// exact target equal to the bridge.
+        /// exact target equal to the bridge or link.
         func gather(_ subject: Format.SubjectKind, _ id: UInt32) throws(Malformed) {
-            let anyTarget = Format.key(kind: .tap, subject: subject, id: id, target: .any, name: nil, ruleIndex: 0)
+            let anyTarget = Format.key(kind: kind, subject: subject, id: id, target: .any, name: nil, ruleIndex: 0)
             var position = try lowerBound(anyTarget)
             while position < recordCount {
                 let record = try self.record(at: position)
                 guard record.key.prefix(6).elementsEqual(anyTarget.prefix(6)), record.target != .exact else { break }
-                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) {
+                if let rule = try rule(record, subject: subject, id: id, matching: target) {
                     matchIndices.append(record.index)
                     matchedRules.append(rule)
                 }
                 position += 1
             }
-            let exactTarget = Format.key(kind: .tap, subject: subject, id: id, target: .exact, name: tap.bridge.value, ruleIndex: 0)
+            let exactTarget = Format.key(kind: kind, subject: subject, id: id, target: .exact, name: target.value, ruleIndex: 0)
             position = try lowerBound(exactTarget)
             while position < recordCount {
                 let record = try self.record(at: position)
                 guard record.key.prefix(23).elementsEqual(exactTarget.prefix(23)) else { break }
-                if let rule = try rule(record, subject: subject, id: id, matching: tap.bridge) {
+                if let rule = try rule(record, subject: subject, id: id, matching: target) {
                     matchIndices.append(record.index)
                     matchedRules.append(rule)
                 }
@@ -202,25 +204,29 @@ public final class CompiledPolicy: PolicyDecider {
         }
         // Back in load order.
         let order = matchIndices.indices.sorted { matchIndices[$0] < matchIndices[$1] }
-        let policy = Policy(files: files, rules: order.map { matchedRules[$0] }, tapNamePrefix: tapNamePrefix, warnings: [])
+        let policy = Policy(files: files, rules: order.map { matchedRules[$0] }, tapNamePrefix: tapNamePrefix,
+                            vhostDevicePath: vhostDevicePath, warnings: [])
         return policy.decide(request, for: identity)
     }
 
-    /// The rule `record` stands for if it covers `bridge`, else nil.
-    private func rule(_ record: Record, subject: CompiledPolicyFormat.SubjectKind, id: UInt32, matching bridge: InterfaceName) throws(Malformed) -> Rule? {
+    /// The rule `record` stands for if it covers `name` (the bridge or link), else nil.
+    private func rule(_ record: Record, subject: CompiledPolicyFormat.SubjectKind, id: UInt32, matching name: InterfaceName) throws(Malformed) -> Rule? {
+        // One read for the record's glob pattern, MAC patterns and statement text.
+        let chunk = try text(record.textOffset..<record.textOffset + record.patternLength + record.macLength + record.sourceLength)
+        let macStart = record.patternLength, sourceStart = macStart + record.macLength
         let target: NamePattern
         switch record.target {
         case .any:
             target = .any
         case .glob:
-            let pattern = String(decoding: try text(record.patternRange), as: UTF8.self)
+            let pattern = String(decoding: chunk[..<macStart], as: UTF8.self)
             guard let glob = try? Glob(pattern) else { throw Malformed() }
-            guard glob.matches(bridge) else { return nil }
+            guard glob.matches(name) else { return nil }
             target = .glob(glob)
         case .exact:
             let nameBytes = record.key.dropFirst(7).prefix(InterfaceName.maximumLength + 1).prefix { $0 != 0 }
-            guard let name = try? InterfaceName(validating: String(decoding: nameBytes, as: UTF8.self)), name == bridge else { throw Malformed() }
-            target = .exact(name)
+            guard let exact = try? InterfaceName(validating: String(decoding: nameBytes, as: UTF8.self)), exact == name else { throw Malformed() }
+            target = .exact(exact)
         }
         let ruleSubject: Subject
         switch subject {
@@ -228,10 +234,11 @@ public final class CompiledPolicy: PolicyDecider {
         case .user: ruleSubject = .user(id)
         case .group: ruleSubject = .group(id)
         }
-        guard record.fileIndex < files.count, record.line > 0, record.column > 0 else { throw Malformed() }
+        guard record.fileIndex < files.count, record.line > 0, record.column > 0,
+              let options = CompiledPolicyFormat.options(record.optionBytes, quota: record.quota, macText: chunk[macStart..<sourceStart]) else { throw Malformed() }
         let location = SourceLocation(file: files[record.fileIndex], line: record.line, column: record.column)
-        return Rule(effect: record.isDeny ? .deny : .allow, subject: ruleSubject, kind: .tap, target: target,
-                    options: RuleOptions(vnetHeader: record.vnetHeader), location: location, source: try text(record.textRange)[...])
+        return Rule(effect: record.isDeny ? .deny : .allow, subject: ruleSubject, kind: record.kind, target: target,
+                    options: options, location: location, source: chunk[sourceStart...])
     }
 
     /// The bytes of `range` in the text section.
@@ -299,41 +306,50 @@ public final class CompiledPolicy: PolicyDecider {
         return cachedBlockBytes
     }
 
-    /// One decoded record.
+    /// One decoded record (layout: `CompiledPolicyFormat`).
     private struct Record {
         var key: ArraySlice<UInt8>
+        var kind: RuleKind
         var target: CompiledPolicyFormat.TargetKind
         var index: UInt32
         var isDeny: Bool
-        var vnetHeader: Bool
+        /// Bytes 28...31, decoded with the MAC patterns by `CompiledPolicyFormat.options`.
+        var optionBytes: ArraySlice<UInt8>
         var fileIndex: Int
         var line: Int
         var column: Int
-        var patternRange: Range<Int>
-        var textRange: Range<Int>
+        var textOffset: Int
+        var patternLength: Int
+        var macLength: Int
+        var sourceLength: Int
+        var quota: UInt32
 
         /// Decodes 64 bytes; nil if a field is out of its domain.
         init?(_ bytes: ArraySlice<UInt8>) {
             typealias Format = CompiledPolicyFormat
             key = bytes.prefix(Format.keySize)
-            guard key[key.startIndex] == Format.code(.tap),
+            guard let kind = Format.kind(code: key[key.startIndex]),
                   Format.SubjectKind(rawValue: key[key.startIndex + 1]) != nil,
                   let target = Format.TargetKind(rawValue: key[key.startIndex + 6]) else { return nil }
+            self.kind = kind
             self.target = target
             index = key[(key.startIndex + 23)...].reduce(0) { $0 << 8 | UInt32($1) }
             let base = bytes.startIndex + Format.keySize
-            guard bytes[base] <= 1, bytes[base + 1] <= 1 else { return nil }
+            guard bytes[base] <= 1 else { return nil }
             isDeny = bytes[base] == 1
-            vnetHeader = bytes[base + 1] == 1
+            optionBytes = bytes[(base + 1)..<(base + 5)]
             var fields = ByteReader(Array(bytes), at: 32)
             guard let file = fields.u32(), let line = fields.u32(), let column = fields.u32(),
-                  let patternOffset = fields.u32(), let patternLength = fields.u32(),
-                  let textOffset = fields.u32(), let textLength = fields.u32() else { return nil }
+                  let textOffset = fields.u32(), let patternLength = fields.u32(), let macLength = fields.u32(),
+                  let sourceLength = fields.u32(), let quota = fields.u32() else { return nil }
             fileIndex = Int(file)
             self.line = Int(line)
             self.column = Int(column)
-            patternRange = Int(patternOffset)..<Int(patternOffset) + Int(patternLength)
-            textRange = Int(textOffset)..<Int(textOffset) + Int(textLength)
+            self.textOffset = Int(textOffset)
+            self.patternLength = Int(patternLength)
+            self.macLength = Int(macLength)
+            self.sourceLength = Int(sourceLength)
+            self.quota = quota
         }
     }
 
@@ -347,6 +363,7 @@ public final class CompiledPolicy: PolicyDecider {
         var policyPath: String
         var trustedOwner: UInt32
         var tapNamePrefix: String?
+        var vhostDevicePath: String?
         var files: [String]
         /// The head itself: the sources and the block index are read from it in place.
         var bytes: [UInt8]
@@ -398,6 +415,7 @@ public final class CompiledPolicy: PolicyDecider {
                   UInt64(textOffset) + UInt64(textLength) == size else { throw malformed("sections do not add up to the file") }
             guard let version = reader.string(), let policyPath = reader.string(), let trustedOwner = reader.u32(),
                   let hasPrefix = reader.u8(), hasPrefix <= 1, let prefix = reader.string(),
+                  let hasVhostDevice = reader.u8(), hasVhostDevice <= 1, let vhostDevice = reader.string(),
                   let fileCount = reader.u32() else { throw malformed("truncated head") }
             var files: [String] = []
             for _ in 0..<fileCount {
@@ -416,7 +434,7 @@ public final class CompiledPolicy: PolicyDecider {
             guard reader.offset == Int(headLength), headLength == recordsOffset else { throw malformed("head length does not match") }
             return Head(recordCount: Int(recordCount), recordsOffset: UInt64(recordsOffset), textOffset: UInt64(textOffset),
                         textLength: Int(textLength), netfdVersion: version, policyPath: policyPath, trustedOwner: trustedOwner,
-                        tapNamePrefix: hasPrefix == 1 ? prefix : nil, files: files, bytes: bytes, sourcesOffset: sourcesOffset,
+                        tapNamePrefix: hasPrefix == 1 ? prefix : nil, vhostDevicePath: hasVhostDevice == 1 ? vhostDevice : nil, files: files, bytes: bytes, sourcesOffset: sourcesOffset,
                         sourceCount: Int(sourceCount), blockKeysOffset: blockKeysOffset, blockCount: Int(blockCount))
         }
     }

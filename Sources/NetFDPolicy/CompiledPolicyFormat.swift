@@ -2,19 +2,35 @@
 /// holds and how it is laid out. Little-endian throughout; one version of netfd writes and reads
 /// it, and any mismatch makes the helper read the text instead.
 ///
-///     head     magic, counts and offsets; netfd's version; the policy path; the tap prefix;
-///              the policy files in load order; the sources (every file and directory the load
-///              depended on, with its identity); the block index (the key of every 64th record)
+///     head     magic, counts and offsets; netfd's version; the policy path; the tap prefix; the
+///              vhost-net device; the policy files in load order; the sources (every file and
+///              directory the load depended on, with its identity); the block index (the key of
+///              every 64th record)
 ///     records  one 64-byte record per rule that can match someone, sorted by key
-///     text     each record's statement text and glob pattern
+///     text     each record's glob pattern, MAC patterns and statement text, in that order
 ///
 /// A record's key orders rules by kind, subject, target kind, exact target name and load order,
-/// so the rules one caller can match on one bridge are a few short runs found by binary search.
+/// so the rules one caller can match on one bridge or link are a few short runs found by binary
+/// search. A record:
+///
+///     0   key (27 bytes): kind, subject kind, subject id (u32 BE), target kind,
+///         exact target name (16 bytes, zero-padded), rule index (u32 BE)
+///     27  effect: 0 allow, 1 deny
+///     28  flags: 1 vnet-hdr, 2 vhost, 4 promisc
+///     29  maximum queues (1...64)
+///     30  modes in the order written, 2 bits each from the lowest (`modeCode`)
+///     31  how many modes (1...4)
+///     32  u32 LE each: file index, line, column, offset of the record's text, glob pattern
+///         length, MAC patterns length (written as in a policy, comma-separated), statement
+///         text length, quota (0: none)
+///
+/// Every rule kind and option is represented, so decisions through the compiled form are those
+/// of the text for every request.
 public enum CompiledPolicyFormat {
     /// The first 8 bytes.
     static let magic: [UInt8] = Array("NETFDPC\n".utf8)
     /// Bumped whenever the layout changes.
-    static let formatVersion: UInt32 = 1
+    static let formatVersion: UInt32 = 2
     /// netfd's version: a compiled policy is used only by the version that wrote it, so a change
     /// in how policies are read or decided can never meet a file compiled under the old rules.
     public static let netfdVersion = "0.1.0"
@@ -66,7 +82,82 @@ public enum CompiledPolicyFormat {
     static func code(_ kind: RuleKind) -> UInt8 {
         switch kind {
         case .tap: return 0
+        case .macvtap: return 1
+        case .raw: return 2
         }
+    }
+
+    /// The rule kind `code` stands for, or nil.
+    static func kind(code: UInt8) -> RuleKind? {
+        switch code {
+        case 0: return .tap
+        case 1: return .macvtap
+        case 2: return .raw
+        default: return nil
+        }
+    }
+
+    /// A macvtap mode's 2-bit code.
+    static func modeCode(_ mode: MacvtapMode) -> UInt8 {
+        switch mode {
+        case .bridge: return 0
+        case .vepa: return 1
+        case .private: return 2
+        case .passthru: return 3
+        }
+    }
+
+    /// Record bytes 28...31 for `options`: flags, maximum queues, modes, mode count.
+    static func optionBytes(_ options: RuleOptions) -> [UInt8] {
+        var flags: UInt8 = 0
+        if options.vnetHeader { flags |= 1 }
+        if options.vhost { flags |= 2 }
+        if options.promiscuous { flags |= 4 }
+        var modes: UInt8 = 0
+        for (position, mode) in options.modes.prefix(4).enumerated() { modes |= modeCode(mode) << (2 * position) }
+        return [flags, UInt8(clamping: options.maximumQueues), modes, UInt8(clamping: options.modes.count)]
+    }
+
+    /// The MAC patterns as a policy writes them, comma-separated ("" for none).
+    static func macText(_ patterns: [MacPattern]) -> [UInt8] {
+        var text: [UInt8] = []
+        for pattern in patterns {
+            if !text.isEmpty { text.append(UInt8(ascii: ",")) }
+            text += pattern.description.utf8
+        }
+        return text
+    }
+
+    /// The options record bytes 28...31 (`optionBytes`), `quota` and `macText` stand for; nil if
+    /// any is out of its domain.
+    static func options(_ bytes: ArraySlice<UInt8>, quota: UInt32, macText: ArraySlice<UInt8>) -> RuleOptions? {
+        let base = bytes.startIndex
+        let flags = bytes[base], queues = Int(bytes[base + 1]), packed = bytes[base + 2], count = Int(bytes[base + 3])
+        guard flags <= 7, (1...RuleOptions.queueLimit).contains(queues), (1...4).contains(count),
+              count == 4 || packed >> (2 * count) == 0, quota <= UInt32(RuleOptions.quotaLimit) else { return nil }
+        var modes: [MacvtapMode] = []
+        for position in 0..<count {
+            let mode: MacvtapMode
+            switch (packed >> (2 * position)) & 3 {
+            case 0: mode = .bridge
+            case 1: mode = .vepa
+            case 2: mode = .private
+            default: mode = .passthru
+            }
+            guard !modes.contains(mode) else { return nil }
+            modes.append(mode)
+        }
+        var patterns: [MacPattern] = []
+        if !macText.isEmpty {
+            var start = macText.startIndex
+            for index in macText.startIndex...macText.endIndex where index == macText.endIndex || macText[index] == UInt8(ascii: ",") {
+                guard let pattern = MacPattern.parse(macText[start..<index]).pattern else { return nil }
+                patterns.append(pattern)
+                start = index + 1
+            }
+        }
+        return RuleOptions(vnetHeader: flags & 1 != 0, maximumQueues: queues, vhost: flags & 2 != 0, modes: modes,
+                           macPatterns: patterns, promiscuous: flags & 4 != 0, quota: quota == 0 ? nil : Int(quota))
     }
 
     /// The key of a rule, or of the first rule a search could find (`ruleIndex` 0).

@@ -52,7 +52,8 @@ public struct PolicyLoader {
         }
         var session = LoadSession(loader: self)
         try session.include(normalizedPath(path), from: nil, chain: [])
-        return Policy(files: session.files, rules: session.rules, tapNamePrefix: session.tapPrefixLocation == nil ? nil : session.tapPrefix, warnings: session.warnings)
+        return Policy(files: session.files, rules: session.rules, tapNamePrefix: session.tapPrefixLocation == nil ? nil : session.tapPrefix,
+                      vhostDevicePath: session.vhostDeviceLocation == nil ? nil : session.vhostDevice, warnings: session.warnings)
     }
 }
 
@@ -156,6 +157,8 @@ private struct LoadSession {
     // runtime metadata instantiated on first use (README, Performance).
     var tapPrefix = ""
     var tapPrefixLocation: SourceLocation?
+    var vhostDevice = ""
+    var vhostDeviceLocation: SourceLocation?
     // Arrays, not Sets: a load reads a handful of files and directories (at most the include
     // limits allow), and linear search keeps hashing out of the helper's start-up.
     private var loadedPaths: [String] = []
@@ -280,6 +283,14 @@ private struct LoadSession {
                     }
                 } else {
                     (tapPrefix, tapPrefixLocation) = (value, location)
+                }
+            case let .setVhostDevice(value, location):
+                if let earlier = vhostDeviceLocation {
+                    guard samePath(vhostDevice, value) else {
+                        throw PolicyDiagnostic(at: location, "vhost-device \(quoted(value)) conflicts with vhost-device \(quoted(vhostDevice)) set at \(earlier)")
+                    }
+                } else {
+                    (vhostDevice, vhostDeviceLocation) = (value, location)
                 }
             }
         }

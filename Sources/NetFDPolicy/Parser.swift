@@ -4,10 +4,13 @@
 ///
 ///     include PATH
 ///     set tap-prefix PREFIX
+///     set vhost-device PATH
 ///     allow|deny NAME                      (bridge.conf: any user, tap, bridge NAME or all)
-///     allow|deny SUBJECT KIND [TARGET] [KEY=VALUE...]
+///     allow|deny SUBJECT KIND [TARGET] [KEY=VALUE...]     (deny: no options)
 ///     SUBJECT := user NAME|UID | group NAME|GID | any
-///     TARGET  := bridge NAME|glob:PATTERN|all
+///     KIND    := tap | macvtap | raw
+///     TARGET  := bridge PATTERN (tap) | link PATTERN (macvtap, raw)
+///     PATTERN := NAME | glob:PATTERN | all
 struct Parser {
     /// Absolute path of the file, used in locations.
     let file: String
@@ -17,7 +20,7 @@ struct Parser {
     private(set) var warnings: [PolicyDiagnostic] = []
 
     /// Option keys reserved for later versions; using one is an error.
-    private static let reservedOptions: Set<String> = ["queues", "mac", "mtu", "mode", "vhost", "quota"]
+    private static let reservedOptions = ["mtu"]
 
     /// Creates a parser for the file at absolute path `file`.
     init(file: String, users: any UserDirectory) {
@@ -60,9 +63,10 @@ struct Parser {
 
     /// Parses `set NAME VALUE`; `set` has been consumed.
     private func setting(_ line: inout Line) throws(PolicyDiagnostic) -> Statement {
-        let name = try line.expect("a setting name after \"set\" (settings: tap-prefix)")
+        let name = try line.expect("a setting name after \"set\" (settings: tap-prefix, vhost-device)")
+        if name.is("vhost-device") { return try vhostDevice(&line) }
         guard name.is("tap-prefix") else {
-            throw line.error(at: name, "unknown setting \(quoted(name.text)); known settings: tap-prefix")
+            throw line.error(at: name, "unknown setting \(quoted(name.text)); known settings: tap-prefix, vhost-device")
         }
         let value = try line.expect("a name prefix after \"tap-prefix\"")
         try line.expectEnd("after the setting")
@@ -79,6 +83,21 @@ struct Parser {
         return .setTapPrefix(prefix, location: line.location(of: value))
     }
 
+    /// Parses the value of `set vhost-device PATH`: an absolute path of at most PATH_MAX - 1
+    /// bytes. (The lexer has refused NUL and control characters already.)
+    private func vhostDevice(_ line: inout Line) throws(PolicyDiagnostic) -> Statement {
+        let value = try line.expect("a device path after \"vhost-device\"")
+        try line.expectEnd("after the setting")
+        let path = value.text
+        guard path.utf8.first == UInt8(ascii: "/") else {
+            throw line.error(at: value, "vhost device \(quoted(path)) is not an absolute path")
+        }
+        guard path.utf8.count <= PolicyLoader.maximumPathBytes else {
+            throw line.error(at: value, "vhost device path is \(path.utf8.count) bytes long; the limit is \(PolicyLoader.maximumPathBytes) bytes")
+        }
+        return .setVhostDevice(path, location: line.location(of: value))
+    }
+
     /// Parses the rest of an `allow`/`deny` statement; the effect word has been consumed.
     private mutating func rule(_ effect: Rule.Effect, _ line: inout Line, source: ArraySlice<UInt8>, location: SourceLocation) throws(PolicyDiagnostic) -> Rule {
         // Exactly two tokens is qemu-bridge-helper's bridge.conf form, so
@@ -89,8 +108,8 @@ struct Parser {
         }
         let subject = try self.subject(&line, effect: effect)
         let kind = try self.kind(&line)
-        let target = try tapTarget(&line)
-        let options = try self.options(&line, effect: effect)
+        let target = try self.target(&line, kind: kind)
+        let options = try self.options(&line, effect: effect, kind: kind)
         return Rule(effect: effect, subject: subject, kind: kind, target: target, options: options, location: location, source: source)
     }
 
@@ -130,26 +149,35 @@ struct Parser {
         return UInt32(value)
     }
 
-    /// Parses the kind; only `tap` is supported, the reserved kinds are errors.
+    /// Parses the kind; `routed-tap` is reserved, and `vhost` (an option now) gets a hint.
     private func kind(_ line: inout Line) throws(PolicyDiagnostic) -> RuleKind {
-        let word = try line.expect("a kind (tap) after the subject")
+        let word = try line.expect("a kind (tap, macvtap or raw) after the subject")
         if word.is("tap") { return .tap }
-        if RuleKind.reserved.contains(word.text) {
-            throw line.error(at: word, "kind \(quoted(word.text)) is not supported by this version of netfd (supported: tap)")
+        if word.is("macvtap") { return .macvtap }
+        if word.is("raw") { return .raw }
+        if word.is("routed-tap") {
+            throw line.error(at: word, "kind \(quoted(word.text)) is not supported by this version of netfd (supported: tap, macvtap, raw)")
         }
-        throw line.error(at: word, "unknown kind \(quoted(word.text)); expected tap (reserved for later versions: \(RuleKind.reserved.joined(separator: ", ")))")
+        if word.is("vhost") {
+            throw line.error(at: word, "unknown kind \"vhost\"; vhost-net is an option of tap and macvtap rules: vhost=yes")
+        }
+        throw line.error(at: word, "unknown kind \(quoted(word.text)); expected tap, macvtap or raw (reserved for later versions: \(RuleKind.reserved.joined(separator: ", ")))")
     }
 
-    /// Parses the optional `bridge PATTERN` of a tap rule; absent means any bridge.
-    private func tapTarget(_ line: inout Line) throws(PolicyDiagnostic) -> NamePattern {
+    /// Parses the optional `bridge PATTERN` of a tap rule or `link PATTERN` of a macvtap or raw
+    /// rule; absent means every bridge or link.
+    private func target(_ line: inout Line, kind: RuleKind) throws(PolicyDiagnostic) -> NamePattern {
         guard !line.isAtEnd, !line.peek().contains(UInt8(ascii: "=")) else { return .any }
         let word = line.peek()
-        if word.is("bridge") {
+        let isTap = kind == .tap
+        if isTap ? word.is("bridge") : word.is("link") {
             _ = line.next()
-            return try namePattern(try line.expect("a bridge name, glob:PATTERN or \"all\" after \"bridge\""), line, allowGlob: true)
+            return try namePattern(try line.expect("a \(kind.targetWord) name, glob:PATTERN or \"all\" after \"\(kind.targetWord)\""), line, allowGlob: true)
         }
-        if word.is("link") { throw line.error(at: word, "tap rules take \"bridge\", not \"link\"") }
-        throw line.error(at: word, "expected \"bridge\" after kind \"tap\", found \(quoted(word.text))")
+        if isTap ? word.is("link") : word.is("bridge") {
+            throw line.error(at: word, "\(kind.rawValue) rules take \"\(kind.targetWord)\", not \(quoted(word.text))")
+        }
+        throw line.error(at: word, "expected \"\(kind.targetWord)\" after kind \"\(kind.rawValue)\", found \(quoted(word.text))")
     }
 
     /// Parses an interface name pattern: `all`, `glob:PATTERN` (when
@@ -181,39 +209,150 @@ struct Parser {
         }
     }
 
-    /// Parses the `key=value` options; a deny rule may have none.
-    private func options(_ line: inout Line, effect: Rule.Effect) throws(PolicyDiagnostic) -> RuleOptions {
+    /// The option keys a rule of `kind` may have, in documentation order.
+    static func optionKeys(for kind: RuleKind) -> String {
+        switch kind {
+        case .tap: return "vnet-hdr, queues, vhost, quota"
+        case .macvtap: return "vnet-hdr, queues, vhost, mode, mac, quota"
+        case .raw: return "vnet-hdr, promisc"
+        }
+    }
+
+    /// One option key, which rule kinds take it, and the bit that notes it was given.
+    private enum OptionKey: UInt8 {
+        case vnetHeader = 1, queues = 2, vhost = 4, mode = 8, mac = 16, promisc = 32, quota = 64
+
+        /// The key `text` spells (compared byte for byte), or nil.
+        init?(_ text: ArraySlice<UInt8>) {
+            if text.elementsEqual("vnet-hdr".utf8) { self = .vnetHeader }
+            else if text.elementsEqual("queues".utf8) { self = .queues }
+            else if text.elementsEqual("vhost".utf8) { self = .vhost }
+            else if text.elementsEqual("mode".utf8) { self = .mode }
+            else if text.elementsEqual("mac".utf8) { self = .mac }
+            else if text.elementsEqual("promisc".utf8) { self = .promisc }
+            else if text.elementsEqual("quota".utf8) { self = .quota }
+            else { return nil }
+        }
+
+        /// Whether a rule of `kind` may have the key.
+        func applies(to kind: RuleKind) -> Bool {
+            switch self {
+            case .vnetHeader: return true
+            case .queues, .vhost, .quota: return kind != .raw
+            case .mode, .mac: return kind == .macvtap
+            case .promisc: return kind == .raw
+            }
+        }
+    }
+
+    /// Parses the `key=value` options of a rule of `kind`; a deny rule may have none.
+    private func options(_ line: inout Line, effect: Rule.Effect, kind: RuleKind) throws(PolicyDiagnostic) -> RuleOptions {
         var options = RuleOptions()
-        var seenVnetHeader = false
+        var seen: UInt8 = 0
         while !line.isAtEnd {
             let word = line.next()
-            let text = word.text
-            guard let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) else {
-                throw line.error(at: word, "unexpected \(quoted(text)) after the rule")
+            guard let equals = word.bytes.firstIndex(of: UInt8(ascii: "=")) else {
+                throw line.error(at: word, "unexpected \(quoted(word.text)) after the rule")
             }
             guard effect == .allow else {
                 throw line.error(at: word, "deny rules take no options; a deny refuses the whole request")
             }
-            // Bytes, not Characters: index(after:) on the String would step over a combining mark after "=".
-            let key = String(text[..<equals]), value = String(decoding: text.utf8[text.utf8.index(after: equals)...], as: UTF8.self)
-            switch key {
-            case "vnet-hdr":
-                guard !seenVnetHeader else { throw line.error(at: word, "option \(quoted(key)) is given more than once") }
-                seenVnetHeader = true
-                switch value {
-                case "yes": options.vnetHeader = true
-                case "no": options.vnetHeader = false
-                default:
-                    throw line.error(at: word, plus: key.utf8.count + 1, "expected \"yes\" or \"no\" after \"vnet-hdr=\", found \(quoted(String(value)))")
+            // Bytes, not Characters: splitting the String would let a combining mark after "=" join it.
+            let keyBytes = word.bytes[..<equals], value = word.bytes[(equals + 1)...]
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            // Where the value starts in the line: after the key, "=" and an opening quote if any.
+            let valueOffset = (word.end - word.start == word.bytes.count ? 0 : 1) + keyBytes.count + 1
+            guard let option = OptionKey(keyBytes) else {
+                if Self.reservedOptions.contains(where: { $0.utf8.elementsEqual(keyBytes) }) {
+                    throw line.error(at: word, "option \(quoted(key)) is not supported by this version of netfd (valid options for \(kind.rawValue) rules: \(Self.optionKeys(for: kind)))")
                 }
-            case _ where Self.reservedOptions.contains(key):
-                throw line.error(at: word, "option \(quoted(key)) is not supported by this version of netfd (supported: vnet-hdr)")
-            default:
-                throw line.error(at: word, "unknown option \(quoted(key)); valid options for tap rules: vnet-hdr")
+                throw line.error(at: word, "unknown option \(quoted(key)); valid options for \(kind.rawValue) rules: \(Self.optionKeys(for: kind))")
+            }
+            guard option.applies(to: kind) else {
+                throw line.error(at: word, "option \(quoted(key)) does not apply to \(kind.rawValue) rules; valid options for \(kind.rawValue) rules: \(Self.optionKeys(for: kind))")
+            }
+            guard seen & option.rawValue == 0 else { throw line.error(at: word, "option \(quoted(key)) is given more than once") }
+            seen |= option.rawValue
+            /// An error `offset` bytes into the value.
+            func invalid(_ message: String, at offset: Int = 0) -> PolicyDiagnostic {
+                line.error(at: word, plus: valueOffset + offset, message)
+            }
+            func yesNo() throws(PolicyDiagnostic) -> Bool {
+                if value.elementsEqual("yes".utf8) { return true }
+                if value.elementsEqual("no".utf8) { return false }
+                throw invalid("expected \"yes\" or \"no\" after \(quoted(key + "=")), found \(quoted(String(decoding: value, as: UTF8.self)))")
+            }
+            switch option {
+            case .vnetHeader: options.vnetHeader = try yesNo()
+            case .vhost: options.vhost = try yesNo()
+            case .promisc: options.promiscuous = try yesNo()
+            case .queues:
+                guard let number = decimal(value, in: 1...RuleOptions.queueLimit) else {
+                    throw invalid("expected a number from 1 to \(RuleOptions.queueLimit) after \"queues=\", found \(quoted(String(decoding: value, as: UTF8.self)))")
+                }
+                options.maximumQueues = number
+            case .quota:
+                guard let number = decimal(value, in: 1...RuleOptions.quotaLimit) else {
+                    throw invalid("expected a number from 1 to \(RuleOptions.quotaLimit) after \"quota=\", found \(quoted(String(decoding: value, as: UTF8.self)))")
+                }
+                options.quota = number
+            case .mode:
+                options.modes = []
+                for element in commaSeparated(value) {
+                    let offset = element.startIndex - value.startIndex
+                    guard let mode = MacvtapMode(bytes: element) else {
+                        let found = element.isEmpty ? "an empty list element" : quoted(String(decoding: element, as: UTF8.self))
+                        throw invalid("expected a mode (bridge, vepa, private or passthru), found \(found)", at: offset)
+                    }
+                    guard !options.modes.contains(mode) else { throw invalid("mode \"\(mode.rawValue)\" is listed twice", at: offset) }
+                    options.modes.append(mode)
+                }
+            case .mac:
+                for element in commaSeparated(value) {
+                    let offset = element.startIndex - value.startIndex
+                    let text = String(decoding: element, as: UTF8.self)
+                    let pattern: MacPattern
+                    switch MacPattern.parse(element) {
+                    case .any: pattern = .any
+                    case .exact(let address): pattern = .exact(address)
+                    case .prefix(let octets): pattern = .prefix(octets)
+                    case .invalid(let at):
+                        let found = element.isEmpty ? "an empty list element" : quoted(text)
+                        throw invalid("expected a MAC address (52:54:00:12:34:56), 1 to 5 octets and \":*\" (52:54:00:*) or \"any\", found \(found)", at: offset + at)
+                    }
+                    guard !pattern.isMulticastOnly else {
+                        throw invalid("MAC pattern \(quoted(text)) can only match multicast addresses (the first octet is odd); a guest needs a unicast address", at: offset)
+                    }
+                    guard !options.macPatterns.contains(pattern) else { throw invalid("MAC pattern \(quoted(text)) is listed twice", at: offset) }
+                    options.macPatterns.append(pattern)
+                }
             }
         }
         return options
     }
+}
+
+/// The elements of a comma-separated list, empty ones included ("a,,b" has three).
+private func commaSeparated(_ value: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+    var elements: [ArraySlice<UInt8>] = []
+    var start = value.startIndex
+    for index in value.indices where value[index] == UInt8(ascii: ",") {
+        elements.append(value[start..<index])
+        start = index + 1
+    }
+    elements.append(value[start...])
+    return elements
+}
+
+/// The number `text` spells if it is plain decimal (no sign, no leading zero) within `range`.
+func decimal(_ text: ArraySlice<UInt8>, in range: ClosedRange<Int>) -> Int? {
+    guard let first = text.first, first != UInt8(ascii: "0") || text.count == 1, text.count <= 9 else { return nil }
+    var value = 0
+    for byte in text {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int(byte - UInt8(ascii: "0"))
+    }
+    return range.contains(value) ? value : nil
 }
 
 /// The tokens of one line with a read position, and located errors.

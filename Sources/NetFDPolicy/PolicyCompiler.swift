@@ -98,19 +98,20 @@ public struct PolicyCompiler {
             }
             var record = Format.key(kind: rule.kind, subject: subject, id: id, target: target, name: name, ruleIndex: UInt32(ruleIndex))
             record.append(rule.effect == .deny ? 1 : 0)
-            record.append(rule.options.vnetHeader ? 1 : 0)
-            record += [0, 0, 0]   // fields start at 32
+            record += Format.optionBytes(rule.options)
+            let macText = Format.macText(rule.options.macPatterns)
             var fields = ByteWriter()
             fields.u32(fileIndices[PathBytes(rule.location.file)] ?? 0)
             fields.u32(UInt32(clamping: rule.location.line))
             fields.u32(UInt32(clamping: rule.location.column))
             fields.u32(UInt32(text.count))
             fields.u32(UInt32(pattern.count))
-            text += pattern
-            fields.u32(UInt32(text.count))
+            fields.u32(UInt32(macText.count))
             fields.u32(UInt32(rule.source.count))
+            fields.u32(UInt32(rule.options.quota ?? 0))
+            text += pattern
+            text += macText
             text += rule.source
-            fields.u32(0)
             record += fields.bytes
             assert(record.count == Format.recordSize)
             records.append(record)
@@ -133,6 +134,8 @@ public struct PolicyCompiler {
         head.u32(trustedOwner)
         head.u8(policy.tapNamePrefix == nil ? 0 : 1)
         head.string(policy.tapNamePrefix ?? "")
+        head.u8(policy.vhostDevicePath == nil ? 0 : 1)
+        head.string(policy.vhostDevicePath ?? "")
         head.u32(UInt32(policy.files.count))
         for file in policy.files { head.string(file) }
         head.u32(UInt32(sources.count))

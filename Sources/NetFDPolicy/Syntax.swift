@@ -11,7 +11,7 @@ public struct Rule: Sendable, Equatable {
     public var subject: Subject
     /// What kind of object the rule is about.
     public var kind: RuleKind
-    /// Which bridge (for `tap`) the rule is about.
+    /// Which bridge (for `tap`) or link (for `macvtap` and `raw`) the rule is about.
     public var target: NamePattern
     /// What an allow rule grants; always the defaults on a deny rule.
     public var options: RuleOptions
@@ -74,14 +74,21 @@ public enum Subject: Sendable, Equatable {
     }
 }
 
-/// The kinds of object a rule can be about. Only `tap` is implemented;
-/// `macvtap`, `raw`, `vhost` and `routed-tap` are reserved words that the
-/// parser recognises and reports as unsupported.
+/// The kinds of object a rule can be about. `routed-tap` is a reserved word that the parser
+/// recognises and reports as unsupported.
 public enum RuleKind: String, Sendable, Equatable {
+    /// A tap device on a bridge (target `bridge`).
     case tap
+    /// A macvtap device on a lower link (target `link`).
+    case macvtap
+    /// An AF_PACKET raw socket bound to a link (target `link`).
+    case raw
 
     /// Kinds this version parses but does not support, in documentation order.
-    static let reserved = ["macvtap", "raw", "vhost", "routed-tap"]
+    static let reserved = ["routed-tap"]
+
+    /// The word that names the kind's target: `bridge` for tap, `link` for the others.
+    public var targetWord: String { self == .tap ? "bridge" : "link" }
 }
 
 /// Which interface names a rule's target covers.
@@ -112,15 +119,43 @@ public enum NamePattern: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The `key=value` options of an allow rule.
+/// The `key=value` options of an allow rule. Which keys a rule may have depends on its kind
+/// (`Parser`); the fields of the others keep their defaults, which is what a deny rule has too.
 public struct RuleOptions: Sendable, Equatable {
-    /// `vnet-hdr=yes|no`: whether the tap may have IFF_VNET_HDR. Default yes.
+    /// `vnet-hdr=yes|no`: whether the device or socket may have the virtio-net header. Default yes.
     public var vnetHeader: Bool
+    /// `queues=N` (tap, macvtap): the most queues (fds) a request may ask for, 1...64. Default 1.
+    public var maximumQueues: Int
+    /// `vhost=yes|no` (tap, macvtap): whether vhost-net fds may be handed over. Default no.
+    public var vhost: Bool
+    /// `mode=M,...` (macvtap): the modes a request may ask for. Default bridge, vepa, private.
+    public var modes: [MacvtapMode]
+    /// `mac=PATTERN,...` (macvtap): the addresses a request may choose. Default none: the
+    /// request gets a generated address.
+    public var macPatterns: [MacPattern]
+    /// `promisc=yes|no` (raw): whether the socket may join the link in promiscuous mode. Default no.
+    public var promiscuous: Bool
+    /// `quota=N` (tap, macvtap): the most interfaces the caller may hold at once, 1...100000.
+    /// Default nil: no limit.
+    public var quota: Int?
 
     /// Creates options; the defaults are what a rule without options grants.
-    public init(vnetHeader: Bool = true) {
+    public init(vnetHeader: Bool = true, maximumQueues: Int = 1, vhost: Bool = false,
+                modes: [MacvtapMode] = [.bridge, .vepa, .private], macPatterns: [MacPattern] = [],
+                promiscuous: Bool = false, quota: Int? = nil) {
         self.vnetHeader = vnetHeader
+        self.maximumQueues = maximumQueues
+        self.vhost = vhost
+        self.modes = modes
+        self.macPatterns = macPatterns
+        self.promiscuous = promiscuous
+        self.quota = quota
     }
+
+    /// The most queues a rule may allow.
+    public static let queueLimit = 64
+    /// The largest quota a rule may set.
+    public static let quotaLimit = 100_000
 }
 
 /// A parsed statement of a policy file, before includes are followed.
@@ -131,4 +166,6 @@ enum Statement {
     case rule(Rule)
     /// `set tap-prefix PREFIX`; `location` points at the value token.
     case setTapPrefix(String, location: SourceLocation)
+    /// `set vhost-device PATH`; `location` points at the value token.
+    case setVhostDevice(String, location: SourceLocation)
 }

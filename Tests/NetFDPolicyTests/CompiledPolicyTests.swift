@@ -25,18 +25,56 @@ final class CompiledPolicyTests: XCTestCase {
         Identity(uid: 0, gid: 109, supplementaryGroups: Array(100..<112)),
     ]
 
-    /// One random statement.
+    static let links = ["eth0", "eth1", "veth-a", "wlan0", "user"]
+
+    /// One random statement, of any kind, with options valid for its kind.
     static func randomStatement(_ random: inout Generator) -> String {
         let effect = random.pick(["allow", "deny"])
         if random.below(10) == 0 { return "\(effect) \(random.pick(["br0", "br1", "all", "user"]))" }   // bridge.conf form
         let subject = random.pick(["any", "user root", "user alice", "user 1001", "user 1003", "user nosuchuser",
                                    "group kvm", "group netdev", "group 108", "group 5", "group nosuchgroup", "user 0"])
-        let target = random.pick(["", " bridge br0", " bridge br1", " bridge br-a", " bridge vmbr0", " bridge all",
+        let kind = random.pick(["tap", "tap", "macvtap", "raw"])
+        let target: String
+        if kind == "tap" {
+            target = random.pick(["", " bridge br0", " bridge br1", " bridge br-a", " bridge vmbr0", " bridge all",
                                   " bridge glob:br*", " bridge glob:br?", " bridge glob:vm[a-z]*", " bridge glob:*", " bridge user"])
-        let option = effect == "allow" && random.below(3) == 0 ? random.pick([" vnet-hdr=no", " vnet-hdr=yes"]) : ""
+        } else {
+            target = random.pick(["", " link eth0", " link eth1", " link veth-a", " link all", " link glob:eth*", " link glob:*[0-9]", " link user"])
+        }
+        var options = ""
+        if effect == "allow" {
+            var choices = [" vnet-hdr=no", " vnet-hdr=yes"]
+            switch kind {
+            case "tap": choices += [" queues=2", " queues=4", " queues=64", " vhost=yes", " vhost=no", " quota=1", " quota=7"]
+            case "macvtap": choices += [" queues=2", " queues=4", " vhost=yes", " quota=3", " quota=100000", " mode=vepa", " mode=passthru,bridge",
+                                        " mode=private,vepa,bridge,passthru", " mac=any", " mac=52:54:00:*", " mac=52:54:00:12:34:56,0e:*"]
+            default: choices += [" promisc=yes", " promisc=no"]
+            }
+            // Up to three distinct options.
+            for _ in 0..<random.below(4) {
+                let option = random.pick(choices)
+                let key = option.prefix { $0 != "=" }
+                if !options.contains(key + "=") { options += option }
+            }
+        }
         let comment = random.below(5) == 0 ? "   # note \(random.below(100))" : ""
-        return "\(effect) \(subject) tap\(target)\(option)\(comment)"
+        return "\(effect) \(subject) \(kind)\(target)\(options)\(comment)"
     }
+
+    /// Requests of every kind, with and without the features the options limit.
+    static let requests: [PolicyRequest] = {
+        var requests: [PolicyRequest] = []
+        for bridge in bridges {
+            for vnet in [true, false] { requests.append(tap(bridge, vnetHeader: vnet)) }
+        }
+        requests += [tap("br0", queues: 2), tap("br0", queues: 4, vhost: true), tap("br1", vhost: true), tap("br-a", vnetHeader: false, queues: 64)]
+        for link in links {
+            requests += [macvtap(link), macvtap(link, mode: .vepa, vnetHeader: true), macvtap(link, mode: .passthru, queues: 2),
+                         macvtap(link, mac: "52:54:00:12:34:56", queues: 4, vhost: true), macvtap(link, mode: .private, mac: "0e:01:02:03:04:05"),
+                         raw(link), raw(link, vnetHeader: true, promiscuous: true), raw(link, protocol: 0x0800)]
+        }
+        return requests
+    }()
 
     /// A random policy of about `rules` rules over a main file, an included file and an included
     /// directory of two files; sometimes with a tap prefix.
@@ -44,7 +82,7 @@ final class CompiledPolicyTests: XCTestCase {
         var texts = ["", "", "", ""]
         for _ in 0..<rules { texts[random.below(4)] += randomStatement(&random) + "\n" }
         let fs = InMemoryPolicyFileSystem()
-        let prefix = random.below(3) == 0 ? "set tap-prefix vm\n" : ""
+        let prefix = (random.below(3) == 0 ? "set tap-prefix vm\n" : "") + (random.below(3) == 0 ? "set vhost-device /dev/vhost-test\n" : "")
         fs.addFile(mainPolicy, contents: prefix + texts[0] + "include extra.policy\ninclude netfd.policy.d\n" + texts[0])
         fs.addFile("/etc/netfd/extra.policy", contents: texts[1])
         fs.addFile("/etc/netfd/netfd.policy.d/10-a.policy", contents: texts[2])
@@ -86,23 +124,28 @@ final class CompiledPolicyTests: XCTestCase {
         }
     }
 
-    /// Every identity, bridge and vnet-hdr choice, decided by both forms.
-    func assertSameDecisions(_ policy: Policy, _ compiled: CompiledPolicy, context: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Every identity and request of every kind, decided by both forms.
+    /// - Returns: the shape (`shape`) of every decision.
+    @discardableResult
+    func assertSameDecisions(_ policy: Policy, _ compiled: CompiledPolicy, context: String, file: StaticString = #filePath, line: UInt = #line) throws -> Set<String> {
         XCTAssertEqual(compiled.tapNamePrefix, policy.tapNamePrefix, context, file: file, line: line)
+        XCTAssertEqual(compiled.vhostDevicePath, policy.vhostDevicePath, context, file: file, line: line)
         XCTAssertEqual(compiled.mainFile, policy.files.first, context, file: file, line: line)
+        var shapes: Set<String> = []
         for identity in Self.identities {
-            for bridge in Self.bridges {
-                for vnet in [true, false] {
-                    let request = tap(bridge, vnetHeader: vnet)
-                    XCTAssertEqual(try compiled.decide(request, for: identity), policy.decide(request, for: identity),
-                                   "\(context): \(bridge) vnet \(vnet) for \(identity)", file: file, line: line)
-                }
+            for request in Self.requests {
+                let expected = policy.decide(request, for: identity)
+                XCTAssertEqual(try compiled.decide(request, for: identity), expected,
+                               "\(context): \(request.summary) for \(identity)", file: file, line: line)
+                shapes.insert(Self.shape(expected, request))
             }
         }
+        return shapes
     }
 
     func testCompiledDecisionsEqualTheText() throws {
         // 48 policies from 0 to ~1,100 rules: runs of one subject span several 64-record blocks.
+        var outcomes: Set<String> = []
         for seed in 0..<48 {
             var random = Generator(state: UInt64(seed))
             let fs = Self.randomPolicy(&random, rules: seed < 40 ? seed * 3 : 300 + seed * 20)
@@ -110,9 +153,58 @@ final class CompiledPolicyTests: XCTestCase {
             try Self.compile(fs)
             let fallbacks = Counter()
             let compiled = try Self.open(fs, fallbacks: fallbacks).get()
-            try assertSameDecisions(policy, compiled, context: "seed \(seed), \(policy.rules.count) rules")
+            outcomes.formUnion(try assertSameDecisions(policy, compiled, context: "seed \(seed), \(policy.rules.count) rules"))
             XCTAssertEqual(fallbacks.value, 0, "seed \(seed): a current compiled form must not fall back to the text")
         }
+        // The comparison covered every kind of outcome for every kind of request.
+        for kind in ["tap", "macvtap", "raw"] {
+            for outcome in ["allowed", "denied", "not allowed", "exceeds"] {
+                XCTAssertTrue(outcomes.contains("\(kind) \(outcome)"), "no \(kind) request was \(outcome)")
+            }
+        }
+        XCTAssertTrue(outcomes.contains("tap allowed with quota"))
+        XCTAssertTrue(outcomes.contains("macvtap allowed with quota"))
+    }
+
+    /// "macvtap exceeds", "tap allowed with quota": what a decision was, for coverage.
+    static func shape(_ decision: Decision, _ request: PolicyRequest) -> String {
+        let kind = request.kind.rawValue
+        switch decision {
+        case .allowed(let grant, _): return grant.quota == nil ? "\(kind) allowed" : "\(kind) allowed with quota"
+        case .denied: return "\(kind) denied"
+        case .notAllowed: return "\(kind) not allowed"
+        case .exceeds: return "\(kind) exceeds"
+        }
+    }
+
+    func testEveryOptionAndSettingSurvivesCompilation() throws {
+        let fs = fileSystem([mainPolicy: """
+            set vhost-device /dev/vhost-test
+            allow group kvm macvtap link eth0 mode=passthru,vepa queues=8 vhost=yes mac=52:54:00:AB:*,0E:00:00:00:00:01,any quota=100000 vnet-hdr=no
+            allow any raw link glob:eth? promisc=yes vnet-hdr=no
+            allow any tap bridge br0 queues=64 vhost=yes quota=1
+            deny user bob macvtap link eth0
+            """])
+        Self.addUserDatabase(fs)
+        let policy = try load(fs)
+        try Self.compile(fs)
+        let compiled = try Self.open(fs).get()
+        XCTAssertEqual(compiled.vhostDevicePath, "/dev/vhost-test")
+        // `.allowed` carries the rules themselves: every option came back exactly.
+        XCTAssertEqual(try compiled.decide(macvtap("eth0", mode: .vepa, mac: "52:54:00:ab:00:01", queues: 8, vhost: true), for: alice),
+                       .allowed(Grant(vnetHeader: false, quota: 100_000), by: [policy.rules[0]]))
+        XCTAssertEqual(try compiled.decide(macvtap("eth0", mode: .bridge), for: alice),
+                       .exceeds(rule: policy.rules[0], reason: "allows modes passthru, vepa, not bridge"))
+        XCTAssertEqual(try compiled.decide(raw("eth1", promiscuous: true), for: alice), .allowed(Grant(vnetHeader: false), by: [policy.rules[1]]))
+        XCTAssertEqual(try compiled.decide(tap("br0", queues: 64, vhost: true), for: alice), .allowed(Grant(vnetHeader: true, quota: 1), by: [policy.rules[2]]))
+        XCTAssertEqual(try compiled.decide(macvtap("eth0"), for: bob), .denied(by: [policy.rules[3]]))
+        XCTAssertEqual(try compiled.decide(raw("eth10"), for: alice), .notAllowed)
+        try assertSameDecisions(policy, compiled, context: "every option")
+
+        // Without the setting, the compiled form has none either.
+        let plain = fileSystem([mainPolicy: "allow any macvtap\n"])
+        try Self.compile(plain)
+        XCTAssertNil(try Self.open(plain).get().vhostDevicePath)
     }
 
     func testTenThousandRulesOfDistinctSubjects() throws {
@@ -155,7 +247,7 @@ final class CompiledPolicyTests: XCTestCase {
     /// Compiles the default fixture: a main file that includes a directory, names a user.
     func compiledFixture() throws -> InMemoryPolicyFileSystem {
         let fs = fileSystem([mainPolicy: "allow user alice tap bridge br0\ninclude netfd.policy.d\n",
-                             "/etc/netfd/netfd.policy.d/10-a.policy": "deny group 5 tap bridge br1\n"])
+                             "/etc/netfd/netfd.policy.d/10-a.policy": "deny group 5 tap bridge br1\nallow any macvtap link eth0 mode=vepa mac=52:54:00:* quota=2\n"])
         Self.addUserDatabase(fs)
         try Self.compile(fs)
         guard case .success = Self.open(fs) else { XCTFail("fixture not usable"); throw Unusable() }
@@ -284,7 +376,9 @@ final class CompiledPolicyTests: XCTestCase {
                 guard case .success(let compiled) = Self.open(fs) else { continue }
                 opened += 1
                 for identity in Self.identities {
-                    for bridge in ["br0", "br1"] { _ = try? compiled.decide(tap(bridge), for: identity) }
+                    for request in [tap("br0"), tap("br1"), macvtap("eth0", mode: .vepa, mac: "52:54:00:00:00:01"), raw("eth0")] {
+                        _ = try? compiled.decide(request, for: identity)
+                    }
                 }
             }
         }

@@ -33,8 +33,20 @@ func interface(_ text: String) -> InterfaceName {
 }
 
 /// A tap request for `bridge`.
-func tap(_ bridge: String, vnetHeader: Bool = true) -> PolicyRequest {
-    .tap(TapRequest(bridge: interface(bridge), vnetHeader: vnetHeader))
+func tap(_ bridge: String, vnetHeader: Bool = true, queues: Int = 1, vhost: Bool = false) -> PolicyRequest {
+    .tap(TapRequest(bridge: interface(bridge), vnetHeader: vnetHeader, queues: queues, vhost: vhost))
+}
+
+/// A macvtap request on `link`.
+func macvtap(_ link: String, mode: MacvtapMode = .bridge, mac: String? = nil, queues: Int = 1,
+             vnetHeader: Bool = false, vhost: Bool = false) -> PolicyRequest {
+    .macvtap(MacvtapRequest(link: interface(link), mode: mode, address: mac.map { MacAddress(parsing: $0)! },
+                            queues: queues, vnetHeader: vnetHeader, vhost: vhost))
+}
+
+/// A raw socket request on `link`.
+func raw(_ link: String, protocol ethernetProtocol: UInt16 = 0x0003, vnetHeader: Bool = false, promiscuous: Bool = false) -> PolicyRequest {
+    .raw(RawRequest(link: interface(link), ethernetProtocol: ethernetProtocol, vnetHeader: vnetHeader, promiscuous: promiscuous))
 }
 
 /// A file system holding `files` (path: contents), root-owned 0644.
@@ -77,16 +89,20 @@ func loadError(_ text: String, others: [String: String] = [:], file: StaticStrin
 }
 
 extension Decision {
-    /// A compact, comparable rendering: "allowed vnet-hdr=yes by [rule; rule]",
-    /// "denied by [rule]" or "not allowed".
+    /// A compact, comparable rendering: "allowed vnet-hdr=yes by [rule; rule]" (with " quota=N"
+    /// after the vnet-hdr when the grant has one), "denied by [rule]", "not allowed", or
+    /// "exceeds [rule]: reason".
     var summary: String {
         switch self {
         case let .allowed(grant, rules):
-            return "allowed vnet-hdr=\(grant.vnetHeader ? "yes" : "no") by [\(rules.map(\.text).joined(separator: "; "))]"
+            let quota = grant.quota.map { " quota=\($0)" } ?? ""
+            return "allowed vnet-hdr=\(grant.vnetHeader ? "yes" : "no")\(quota) by [\(rules.map(\.text).joined(separator: "; "))]"
         case let .denied(rules):
             return "denied by [\(rules.map(\.text).joined(separator: "; "))]"
         case .notAllowed:
             return "not allowed"
+        case let .exceeds(rule, reason):
+            return "exceeds [\(rule.text)]: \(reason)"
         }
     }
 }
