@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "netfd-helper", targets: ["netfd-helper"]),
         .executable(name: "netfd-policy", targets: ["netfd-policy"]),
         .executable(name: "netfd-demo", targets: ["netfd-demo"]),
+        .executable(name: "netfd-client", targets: ["netfd-client"]),
         .library(name: "NetFDClient", targets: ["NetFDClient"]),
         .library(name: "NetFDPolicy", targets: ["NetFDPolicy"]),
     ],
@@ -95,6 +96,8 @@ let package = Package(
         .executableTarget(name: "netfd-policy", dependencies: ["NetFDCore"]),
         // The emulator's side: spawn the helper, receive descriptors.
         .target(name: "NetFDClient", dependencies: ["NetFDSystem"]),
+        // The emulator's launcher for native requests: request, then exec a command with the fds.
+        .executableTarget(name: "netfd-client", dependencies: ["NetFDClient"]),
         // The unprivileged half of the demo (scripts/demo).
         .executableTarget(name: "netfd-demo", dependencies: ["NetFDClient"]),
         // The benchmark driver (scripts/bench): spawns helpers as QEMU does, times them, reads

@@ -21,12 +21,28 @@ public struct CheckArguments: Equatable, Sendable {
     /// `--group G` (repeatable): extra groups, names or gids.
     public var groups: [String] = []
     /// The request to explain; nil just validates the policy.
-    public var request: TapRequest?
+    public var request: PolicyRequest?
+}
+
+/// `netfd-helper request --fd=N KEY=VALUE...`: the native interface (netfd-helper(8), NATIVE REQUESTS).
+public struct RequestArguments: Equatable, Sendable {
+    /// The inherited AF_UNIX stream socket the reply and the descriptors go to.
+    public var socket: Int32
+    public var request: PolicyRequest
+    /// `--policy=PATH` (root only); nil means the default policy.
+    public var policyPath: String?
+}
+
+/// `netfd-helper release NAME`: delete a macvtap netfd created for the caller.
+public struct ReleaseArguments: Equatable, Sendable {
+    public var link: InterfaceName
 }
 
 /// What one invocation of netfd-helper does.
 public enum HelperCommand: Equatable, Sendable {
     case bridgeHelper(BridgeHelperArguments)
+    case request(RequestArguments)
+    case release(ReleaseArguments)
     case check(CheckArguments)
     case help
     case version
@@ -35,6 +51,8 @@ public enum HelperCommand: Equatable, Sendable {
     /// an option given twice is an error, never "last one wins".
     public static func parse(_ arguments: [String]) throws(HelperFailure) -> HelperCommand {
         if arguments.first == "check" { return .check(try parseCheck(arguments.dropFirst())) }
+        if arguments.first == "request" { return .request(try parseRequest(arguments.dropFirst())) }
+        if arguments.first == "release" { return .release(try parseRelease(arguments.dropFirst())) }
         var socket: Int32?, bridge: InterfaceName?, useVnet = false, policy: String?
         var seen: [String] = []   // an array: four options at most, and no hashing at start-up
         for argument in arguments {
@@ -61,7 +79,51 @@ public enum HelperCommand: Equatable, Sendable {
         return .bridgeHelper(BridgeHelperArguments(socket: socket, bridge: bridge, useVnetHeader: useVnet, policyPath: policy))
     }
 
-    /// `check [--policy P] [--user U] [--group G]... [tap [bridge] NAME [--vnet-hdr]]`
+    /// `request --fd=N [--policy=PATH] KEY=VALUE...`: options exact and once each, like the
+    /// bridge-helper form; the words are a request as `PolicyRequest.parse` reads it.
+    static func parseRequest(_ arguments: ArraySlice<String>) throws(HelperFailure) -> RequestArguments {
+        var socket: Int32?, policy: String?, words: [String] = []
+        for argument in arguments {
+            let (name, value) = splitOption(argument)
+            switch (name, value) {
+            case ("--fd", let value?):
+                guard socket == nil else { throw .usage("--fd given twice") }
+                socket = try parseSocketNumber(value)
+            case ("--policy", let value?):
+                guard policy == nil else { throw .usage("--policy given twice") }
+                policy = try parsePolicyPath(value)
+            case ("--fd", nil), ("--policy", nil):
+                throw .usage("\(name) needs a value: \(name)=VALUE")
+            default:
+                guard !argument.utf8.starts(with: "-".utf8) else {
+                    throw .usage("unknown request option \(quoted(argument)); see netfd-helper --help")
+                }
+                words.append(argument)
+            }
+        }
+        guard let socket else { throw .usage("missing --fd=N (the unix socket to send the reply and descriptors on)") }
+        return RequestArguments(socket: socket, request: try parseRequestWords(words), policyPath: policy)
+    }
+
+    /// The KEY=VALUE words of a request, or a usage failure with the parser's message.
+    static func parseRequestWords(_ words: [String]) throws(HelperFailure) -> PolicyRequest {
+        guard !words.isEmpty else { throw .usage("missing request: kind=tap|macvtap|raw and its keys (netfd-helper(8))") }
+        do {
+            return try PolicyRequest.parse(words)
+        } catch {
+            throw .usage("invalid request: \(error.message)")
+        }
+    }
+
+    /// `release NAME`.
+    static func parseRelease(_ arguments: ArraySlice<String>) throws(HelperFailure) -> ReleaseArguments {
+        guard arguments.count == 1, let name = arguments.first, !name.utf8.starts(with: "-".utf8) else {
+            throw .usage("release takes exactly one interface name: netfd-helper release NAME")
+        }
+        return ReleaseArguments(link: try parseInterfaceName(name, option: "release"))
+    }
+
+    /// `check [--policy P] [--user U] [--group G]... [tap [bridge] NAME [--vnet-hdr] | KEY=VALUE...]`
     static func parseCheck(_ arguments: ArraySlice<String>) throws(HelperFailure) -> CheckArguments {
         var result = CheckArguments()
         var words: [String] = []
@@ -90,13 +152,18 @@ public enum HelperCommand: Equatable, Sendable {
                 words.append(argument)
             }
         }
+        if let first = words.first, first.utf8.contains(UInt8(ascii: "=")) {
+            if vnet { throw .usage("--vnet-hdr goes with the short form; write vnet-hdr=yes in a KEY=VALUE request") }
+            result.request = try parseRequestWords(words)
+            return result
+        }
         switch words.count {
         case 0:
             if vnet { throw .usage("--vnet-hdr needs a request: check tap bridge NAME --vnet-hdr") }
         case 2 where words[0] == "tap", 3 where words[0] == "tap" && words[1] == "bridge":
-            result.request = TapRequest(bridge: try parseInterfaceName(words.last!, option: "bridge"), vnetHeader: vnet)
+            result.request = .tap(TapRequest(bridge: try parseInterfaceName(words.last!, option: "bridge"), vnetHeader: vnet))
         default:
-            throw .usage("a request reads: tap bridge NAME [--vnet-hdr]; found \(quoted(words.joined(separator: " ")))")
+            throw .usage("a request reads: tap bridge NAME [--vnet-hdr], or KEY=VALUE words (kind=macvtap link=eth0 ...); found \(quoted(words.joined(separator: " ")))")
         }
         return result
     }

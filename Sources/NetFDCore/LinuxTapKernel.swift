@@ -11,8 +11,8 @@ import NetFDSystem
 
 /// The real kernel, in the helper's network namespace.
 public final class LinuxTapKernel: TapKernel {
-    private let netlink: RouteNetlink
-    private let clonePath: String
+    let netlink: RouteNetlink
+    let clonePath: String
 
     /// Opens the rtnetlink socket up front (one per request).
     public init(clonePath: String = TunDevice.clonePath) throws(Errno) {

@@ -117,6 +117,9 @@ public struct TapRequestFlow {
             throw .denied("refused \(what()): denied by \(displayPath(first.location.file)):\(first.location.line) (\(first.text))")
         case .notAllowed:
             throw .denied("refused \(what()): no rule in \(policy.mainFile.map(displayPath) ?? "the policy") allows it")
+        case .exceeds(let rule, let reason):
+            // Not reachable from the bridge-helper form (one queue, no vhost), but exact anyway.
+            throw .denied("refused \(what()): \(displayPath(rule.location.file)):\(rule.location.line) (\(rule.text)) \(reason)")
         }
     }
 

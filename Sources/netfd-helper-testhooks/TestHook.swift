@@ -6,7 +6,8 @@ import NetFDSystem
 
 // Package.swift defines NETFD_TEST_HOOKS for this target alone. NETFD_TEST_HOOK=STEP:ACTION, read before the
 // environment is cleared, acts at one named step of the flow above:
-//   steps:   confined, policy-loaded, then TapRequestFlow.Step (tap-created ... after-handoff)
+//   steps:   confined, policy-loaded, then TapRequestFlow.Step (tap-created ... after-handoff) and
+//            DeviceRequestFlow.Step (created, queues-open, up, before-handoff, after-handoff)
 //   pause:   write "STEP\n" to fd 0 and block until one byte (or EOF) can be read from it; the test
 //            inspects the process meanwhile, then SIGKILLs it or lets it go on
 //   unlisted-syscall: write "STEP\n" to fd 0, then call getppid(2), which the allow-list lacks: the
@@ -16,7 +17,8 @@ import NetFDSystem
 enum TestHook {
     enum Action: String { case pause, unlistedSyscall = "unlisted-syscall" }
 
-    static let steps = ["confined", "policy-loaded"] + TapRequestFlow.Step.allCases.map(\.rawValue)
+    static let steps = ["confined", "policy-loaded"] + TapRequestFlow.Step.allCases.map { $0.rawValue }
+        + DeviceRequestFlow.Step.allCases.map { $0.rawValue }.filter { !TapRequestFlow.Step.allCases.map { $0.rawValue }.contains($0) }
     nonisolated(unsafe) static var armed: (step: String, action: Action)?
 
     /// Parses NETFD_TEST_HOOK; a malformed value exits 70 at once (a typo must not pass as "never reached").
@@ -31,6 +33,7 @@ enum TestHook {
         }
         armed = (parts[0], action)
         TapRequestFlow.stepObserver = { reach($0.rawValue) }
+        DeviceRequestFlow.stepObserver = { reach($0.rawValue) }
     }
 
     /// Acts if `step` is the armed step.

@@ -1,11 +1,15 @@
-// netfd-helper - creates a tap on a bridge for an unprivileged emulator, by policy, and hands it
-// over a unix socket (QEMU's `-netdev bridge,helper=...` protocol). Installed with file
-// capabilities, never setuid. The privileged flow, top to bottom:
-//   1. confine (environment, capabilities, no_new_privs, seccomp) before anything the caller controls
-//   2. parse the command line
+// netfd-helper - creates network descriptors for an unprivileged emulator, by policy, and hands
+// them over a unix socket: a tap on a bridge (QEMU's `-netdev bridge,helper=...` protocol), or by
+// the native request interface a multiqueue tap, a macvtap, a raw packet socket, with vhost-net
+// descriptors beside. Installed with file capabilities, never setuid. The privileged flow, top
+// to bottom:
+//   1. confine (environment, capabilities, no_new_privs, seccomp) before anything the caller
+//      controls; only CAP_NET_ADMIN stays effective
+//   2. parse the command line, and keep only the capabilities that command can need
 //   3. close inherited descriptors, learn the caller from the kernel, load the policy (its
 //      compiled form if current, else the text)
-//   4. decide, create, configure, hand over (TapRequestFlow; rollback on every failure)
+//   4. decide, create, configure, hand over (TapRequestFlow or DeviceRequestFlow; rollback on
+//      every failure; each kind lowers the capabilities to its own before creating anything)
 import CNetFDStartup
 import Glibc
 import NetFDCore
@@ -18,11 +22,16 @@ let version = "netfd-helper " + CompiledPolicyFormat.netfdVersion
 func usage() -> String {
     """
     usage: netfd-helper [--use-vnet] --fd=N --br=BRIDGE [--policy=PATH]
-           netfd-helper check [--policy PATH] [--user U] [--group G]... [tap bridge NAME [--vnet-hdr]]
+           netfd-helper request --fd=N [--policy=PATH] kind=tap|macvtap|raw KEY=VALUE...
+           netfd-helper release NAME
+           netfd-helper check [--policy PATH] [--user U] [--group G]... [tap bridge NAME [--vnet-hdr] | KEY=VALUE...]
            netfd-helper --help | --version
     Creates a tap on BRIDGE for the calling user, if \(defaultPolicyPath) allows it, and sends it on
-    the unix socket N (QEMU's bridge helper protocol). `check` validates the policy and explains a
-    decision. Only root may choose another policy (--policy). See netfd-helper(8), netfd.policy(5).
+    the unix socket N (QEMU's bridge helper protocol). `request` creates what its KEY=VALUE words ask
+    (bridge=, link=, mode=, mac=, queues=, vnet-hdr=, vhost=, protocol=, promisc=) and sends a
+    `netfd/1` reply line with the descriptors. `release` deletes a macvtap netfd created for you.
+    `check` validates the policy and explains a decision. Only root may choose another policy
+    (--policy). See netfd-helper(8), netfd.policy(5).
 
     """
 }
@@ -39,8 +48,14 @@ func finish(_ status: Int32) -> Never {
     _exit(status)
 }
 
+/// A native request's socket once it is known to be a connected unix stream socket: failures
+/// before the request flow (a policy error, `--policy` from a user) are answered on it too, so a
+/// client always gets its `netfd/1 error` line. The flow answers its own failures.
+var nativeReplySocket: FileDescriptor?
+
 /// Prints the one-line reason on stderr and exits with the failure's documented code.
 func fail(_ failure: HelperFailure) -> Never {
+    if let nativeReplySocket { try? UnixSocket(nativeReplySocket).send([], message: Array(NativeReply.error(failure).utf8)) }
     emit("netfd-helper: \(failure.message)\n", to: .standardError)
     finish(failure.exitCode)
 }
@@ -53,13 +68,21 @@ ProcessHygiene.clearEnvironment()
 if geteuid() != getuid() || getegid() != getgid() {
     fail(.confinement("refusing to run setuid or setgid; install with file capabilities: setcap cap_net_admin,cap_setpcap=ep"))
 }
-let holdsNetAdmin: Bool
+// What any request kind may need stays permitted (file capabilities decide which of them the
+// helper has); only CAP_NET_ADMIN stays effective until a native request lowers the sets to its kind.
+var heldCapabilities: CapabilitySet = []
 do throws(Errno) {
-    holdsNetAdmin = try Confinement.limitCapabilities(to: .netAdmin) && Confinement.has(.netAdmin)
+    if try Confinement.limitCapabilities(to: DeviceRequestFlow.capabilitiesForAnyKind) {
+        for capability in Capability.allCases where Confinement.has(capability) { heldCapabilities.insert(CapabilitySet(capability)) }
+    }
+    if !heldCapabilities.subtracting(.netAdmin).isEmpty {
+        try Confinement.setCapabilities(effective: heldCapabilities.intersection(.netAdmin), permitted: heldCapabilities)
+    }
     try Confinement.forbidNewPrivileges()
 } catch {
     fail(.confinement("could not drop privileges: \(error) (the bounding set can only be emptied with cap_setpcap: setcap cap_net_admin,cap_setpcap=ep)"))
 }
+let holdsNetAdmin = heldCapabilities.contains(.netAdmin)
 do throws(SyscallFilterError) {
     try Confinement.installSyscallFilter(program: CompiledSyscallFilter.program)
 } catch {
@@ -90,6 +113,16 @@ let credentials: ProcessCredentials
 do throws(Errno) { credentials = try ProcessCredentials.current() } catch { fail(.confinement("could not read credentials: \(error)")) }
 let caller = Identity(uid: credentials.uid, gid: credentials.gid, supplementaryGroups: credentials.supplementaryGroups)
 let users = SystemUserDirectory()   // /etc/passwd and /etc/group are read only if a name is needed
+
+/// The helper as the caller invoked it (argv[0]), for setcap hints.
+func helperPath() -> String {
+    argumentCount > 0 ? String(cString: argumentVector[0]!) : "netfd-helper"
+}
+
+/// How a refusal names the caller; the user database is read only then.
+func callerName() -> String {
+    users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
+}
 
 /// Loads the policy at `path` (default unless root chose another), or fails with its file:line:col.
 func loadPolicy(_ path: String?) -> Policy {
@@ -137,21 +170,57 @@ case .bridgeHelper(let arguments):
         fail(.confinement("could not close inherited descriptors: \(error)"))
     }
     guard holdsNetAdmin else {
-        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(argumentCount > 0 ? String(cString: argumentVector[0]!) : "netfd-helper"))"))
+        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(helperPath()))"))
+    }
+    if heldCapabilities != .netAdmin {
+        do throws(Errno) { try Confinement.setCapabilities(effective: .netAdmin, permitted: .netAdmin) } catch {
+            fail(.confinement("could not lower capabilities: \(error)"))
+        }
     }
     let policy = requestPolicy(arguments.policyPath)
     #if NETFD_TEST_HOOKS
     TestHook.reach("policy-loaded")
     #endif
     // 4. Decide, create, configure, hand over; TapRequestFlow rolls back on any failure.
-    /// How a refusal names the caller; the user database is read only then.
-    func callerName() -> String {
-        users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
-    }
     let kernel: LinuxTapKernel
     do throws(Errno) { kernel = try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
     do throws(HelperFailure) {
         _ = try TapRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: callerName()).serve(arguments)
+    } catch {
+        fail(error)
+    }
+case .request(let arguments):
+    do throws(Errno) {
+        try ProcessHygiene.closeInheritedDescriptors(keeping: FileDescriptor(rawValue: arguments.socket))
+    } catch {
+        fail(.confinement("could not close inherited descriptors: \(error)"))
+    }
+    let requestSocket = FileDescriptor(rawValue: arguments.socket)
+    if UnixSocket.isUnixStream(requestSocket) && UnixSocket.isConnected(requestSocket) { nativeReplySocket = requestSocket }
+    let policy = requestPolicy(arguments.policyPath)
+    #if NETFD_TEST_HOOKS
+    TestHook.reach("policy-loaded")
+    #endif
+    // 4. Decide, lower the capabilities to the kind's, create, hand over; DeviceRequestFlow rolls
+    // back on any failure and answers `netfd/1 error ...` on the socket as well.
+    let kernel: LinuxTapKernel
+    do throws(Errno) { kernel = try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
+    nativeReplySocket = nil   // from here on the flow answers on the socket itself
+    do throws(HelperFailure) {
+        _ = try DeviceRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: callerName(),
+                                  held: heldCapabilities, helperPath: helperPath()).serve(arguments)
+    } catch {
+        fail(error)
+    }
+case .release(let arguments):
+    do throws(Errno) { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
+    guard holdsNetAdmin else {
+        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap \(DeviceRequestFlow.fullCapabilities)=ep \(quoted(helperPath()))"))
+    }
+    let kernel: LinuxTapKernel
+    do throws(Errno) { kernel = try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
+    do throws(HelperFailure) {
+        try ReleaseCommand(kernel: kernel, caller: caller, callerName: callerName()).run(arguments)
     } catch {
         fail(error)
     }

@@ -16,9 +16,13 @@ final class ConfinementTests: XCTestCase {
         }
         // Never allowed: what would let a confined helper escape or run other code.
         let names = Set(SyscallAllowList.helper.map(\.name))
-        for forbidden in ["execve", "execveat", "ptrace", "setns", "unshare", "clone", "fork", "mount", "bind", "connect"] {
+        for forbidden in ["execve", "execveat", "ptrace", "setns", "unshare", "clone3", "fork", "vfork", "mount", "connect"] {
             XCTAssertFalse(names.contains(forbidden), forbidden)
         }
+        // clone only as glibc's fork (the macvtap guard): never a thread or a new namespace.
+        let clones = SyscallAllowList.helper.filter { $0.name == "clone" }
+        XCTAssertEqual(clones.count, 1)
+        XCTAssertEqual(clones.first?.arguments.map { $0.index }, [0])
     }
 
     func testReceiveRefusesMoreThanOneDescriptor() throws {
@@ -130,8 +134,19 @@ final class SyscallFilterProgramTests: XCTestCase {
     }
 
     func testSyscallsOutsideTheListKillTheProcess() throws {
-        for name in ["getppid", "execve", "execveat", "ptrace", "clone", "unshare", "setns", "mount", "connect", "bind"] {
+        for name in ["getppid", "execve", "execveat", "ptrace", "clone3", "unshare", "setns", "mount", "connect", "listen", "accept4"] {
             XCTAssertEqual(try verdict(try nr(name)), Self.retKillProcess, name)
+        }
+    }
+
+    /// The guard's fork is the only clone: thread, namespace and vfork flags kill.
+    func testCloneOnlyWithForkFlags() throws {
+        let clone = try nr("clone")
+        let fork = UInt64(netfd_FORK_CLONE_FLAGS)
+        XCTAssertEqual(try verdict(clone, [fork]), Self.retAllow)
+        let CLONE_VM: UInt64 = 0x100, CLONE_THREAD: UInt64 = 0x10000, CLONE_NEWNET: UInt64 = 0x4000_0000, CLONE_NEWUSER: UInt64 = 0x1000_0000
+        for flags in [fork | CLONE_VM, fork | CLONE_THREAD | CLONE_VM, fork | CLONE_NEWNET, fork | CLONE_NEWUSER, 17 /* SIGCHLD: plain fork */, 0] {
+            XCTAssertEqual(try verdict(clone, [flags]), Self.retKillProcess, "clone flags \(String(flags, radix: 16))")
         }
     }
 
@@ -157,7 +172,7 @@ final class SyscallFilterProgramTests: XCTestCase {
         }
     }
 
-    func testSocketOnlyForRouteNetlink() throws {
+    func testSocketOnlyForRouteNetlinkAndPacket() throws {
         let socket = try nr("socket")
         let netlink = UInt64(netfd_AF_NETLINK), route = UInt64(netfd_NETLINK_ROUTE)
         let raw = UInt64(SOCK_RAW.rawValue), cloexec = UInt64(SOCK_CLOEXEC.rawValue)
@@ -165,8 +180,13 @@ final class SyscallFilterProgramTests: XCTestCase {
         XCTAssertEqual(try verdict(socket, [netlink, raw | cloexec, route]), Self.retAllow)
         XCTAssertEqual(try verdict(socket, [UInt64(AF_INET), UInt64(SOCK_STREAM.rawValue), 0]), Self.retKillProcess)
         XCTAssertEqual(try verdict(socket, [UInt64(AF_INET), raw, route]), Self.retKillProcess)
-        XCTAssertEqual(try verdict(socket, [UInt64(AF_PACKET), raw, 0x0300]), Self.retKillProcess)
         XCTAssertEqual(try verdict(socket, [netlink, raw, 16 /* NETLINK_GENERIC */]), Self.retKillProcess)
+        // Packet sockets (kind=raw): SOCK_RAW|SOCK_CLOEXEC and protocol 0 exactly; never datagram or inherited.
+        let packet = UInt64(AF_PACKET)
+        XCTAssertEqual(try verdict(socket, [packet, raw | cloexec, 0]), Self.retAllow)
+        XCTAssertEqual(try verdict(socket, [packet, raw | cloexec, 0x0300]), Self.retKillProcess, "a protocol before bind would queue frames of every link")
+        XCTAssertEqual(try verdict(socket, [packet, raw, 0]), Self.retKillProcess)
+        XCTAssertEqual(try verdict(socket, [packet, UInt64(SOCK_DGRAM.rawValue) | cloexec, 0]), Self.retKillProcess)
     }
 
     func testOtherArchitecturesAndX32AreKilled() throws {
@@ -195,8 +215,8 @@ final class SyscallFilterProgramTests: XCTestCase {
         XCTAssertThrowsError(try SyscallFilterCompiler.compile([SyscallRule("no_such_syscall", reason: "test")])) {
             XCTAssertEqual($0 as? SyscallFilterCompileError, .unknownSyscall("no_such_syscall"))
         }
-        let three = SyscallRule("socket", [(0, 1), (1, 2), (2, 3)], reason: "test")
-        XCTAssertThrowsError(try SyscallFilterCompiler.compile([SyscallRule("read", reason: "test"), three])) {
+        let four = SyscallRule("socket", [(0, 1), (1, 2), (2, 3), (3, 4)], reason: "test")
+        XCTAssertThrowsError(try SyscallFilterCompiler.compile([SyscallRule("read", reason: "test"), four])) {
             XCTAssertEqual($0 as? SyscallFilterCompileError, .invalidRule("socket", Errno(E2BIG)))
         }
     }

@@ -69,10 +69,33 @@ final class HelperCommandTests: XCTestCase {
         XCTAssertEqual(try parse("check"), .check(CheckArguments()))
         let request = TapRequest(bridge: try InterfaceName(validating: "br0"), vnetHeader: true)
         XCTAssertEqual(try parse("check", "--user", "alice", "--group=kvm", "--group", "27", "tap", "bridge", "br0", "--vnet-hdr"),
-                       .check(CheckArguments(policyPath: nil, user: "alice", groups: ["kvm", "27"], request: request)))
+                       .check(CheckArguments(policyPath: nil, user: "alice", groups: ["kvm", "27"], request: .tap(request))))
         XCTAssertEqual(try parse("check", "--policy=/p", "tap", "br0"),
-                       .check(CheckArguments(policyPath: "/p", user: nil, groups: [], request: TapRequest(bridge: request.bridge, vnetHeader: false))))
-        assertUsage(["check", "macvtap", "eth0"], #"a request reads: tap bridge NAME [--vnet-hdr]; found "macvtap eth0""#)
+                       .check(CheckArguments(policyPath: "/p", user: nil, groups: [], request: .tap(TapRequest(bridge: request.bridge, vnetHeader: false)))))
+        assertUsage(["check", "macvtap", "eth0"], #"a request reads: tap bridge NAME [--vnet-hdr], or KEY=VALUE words (kind=macvtap link=eth0 ...); found "macvtap eth0""#)
+        // The native words, as `request` takes them.
+        XCTAssertEqual(try parse("check", "--user", "bob", "kind=raw", "link=v0"),
+                       .check(CheckArguments(policyPath: nil, user: "bob", groups: [], request: .raw(RawRequest(link: try InterfaceName(validating: "v0"))))))
+        assertUsage(["check", "kind=raw", "link=v0", "--vnet-hdr"], "--vnet-hdr goes with the short form; write vnet-hdr=yes in a KEY=VALUE request")
+    }
+
+    func testNativeRequestArguments() throws {
+        let v0 = try InterfaceName(validating: "v0")
+        XCTAssertEqual(try parse("request", "--fd=5", "kind=macvtap", "link=v0", "queues=2"),
+                       .request(RequestArguments(socket: 5, request: .macvtap(MacvtapRequest(link: v0, queues: 2)), policyPath: nil)))
+        XCTAssertEqual(try parse("request", "kind=raw", "--policy=/p", "link=v0", "--fd=7"),
+                       .request(RequestArguments(socket: 7, request: .raw(RawRequest(link: v0)), policyPath: "/p")))
+        assertUsage(["request", "kind=raw", "link=v0"], "missing --fd=N (the unix socket to send the reply and descriptors on)")
+        assertUsage(["request", "--fd=5"], "missing request: kind=tap|macvtap|raw and its keys (netfd-helper(8))")
+        assertUsage(["request", "--fd=5", "--fd=6", "kind=raw", "link=v0"], "--fd given twice")
+        assertUsage(["request", "--fd=2", "kind=raw", "link=v0"], "--fd=2 is a standard stream; the socket must be another descriptor")
+        assertUsage(["request", "--fd=5", "--br=br0"], #"unknown request option "--br=br0"; see netfd-helper --help"#)
+        XCTAssertThrowsError(try parse("request", "--fd=5", "kind=raw")) { error in
+            XCTAssertTrue((error as? HelperFailure)?.message.hasPrefix("invalid request: ") == true, "\(error)")
+        }
+        XCTAssertEqual(try parse("release", "macvtap3"), .release(ReleaseArguments(link: try InterfaceName(validating: "macvtap3"))))
+        assertUsage(["release"], "release takes exactly one interface name: netfd-helper release NAME")
+        assertUsage(["release", "a", "b"], "release takes exactly one interface name: netfd-helper release NAME")
         assertUsage(["check", "--user"], "--user needs a value")
         assertUsage(["check", "--frob"], #"unknown check option "--frob""#)
     }

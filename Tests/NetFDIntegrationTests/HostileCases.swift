@@ -18,6 +18,7 @@ enum HostileCategory: String, CaseIterable, Sendable {
     case bridgeName = "--br names"
     case policyFile = "policy files"
     case checkCommand = "check subcommand"
+    case nativeRequest = "native requests (request, release)"
     case installation = "installation mistakes"
     case cve2019_13164 = "CVE-2019-13164 (name truncation)"
     case cve2017_5985 = "CVE-2017-5985 (foreign namespace or object)"
@@ -228,7 +229,7 @@ extension HostileCase {
 /// All hostile cases, by category.
 enum HostileCases {
     /// Every case, in a stable order.
-    static let all: [HostileCase] = commandLine + descriptors + bridgeNames + policyFiles + checkCommand
+    static let all: [HostileCase] = commandLine + descriptors + bridgeNames + policyFiles + checkCommand + nativeRequests
         + installation + cve2019_13164 + cve2017_5985 + cve2018_6556 + cve2022_47952 + cve2026_39402
 
     /// Cases that assert documented behaviour the helper does not have yet (see the report). They are
@@ -238,6 +239,76 @@ enum HostileCases {
         // refused; non-ASCII --br names shown raw; a listening or unconnected --fd noticed only at
         // sendmsg) are fixed. A case that documents behaviour the helper lacks goes here.
     ]
+
+    // MARK: Native requests
+
+    /// `request --fd=3 --policy=@CASE@/netfd.policy WORDS` as root against a policy that allows
+    /// some of every kind; each refusal happens before anything is created or looked up.
+    static let nativeRequests: [HostileCase] = {
+        var cases: [HostileCase] = []
+        let policy = HostileCase.policy("allow any macvtap link eth0 mode=bridge queues=2\nallow any raw link eth0\nallow any tap bridge br0 queues=2\n")
+        func add(_ name: String, _ words: [HostileArgument], exit: Int32 = 1, _ message: HostileExpectedLine,
+                 category: HostileCategory = .nativeRequest) {
+            cases.append(HostileCase(name: name, category: category,
+                                     arguments: ["request", "--fd=3", "--policy=@CASE@/netfd.policy"] + words,
+                                     files: [policy], expectedExit: exit, expectedMessage: message))
+        }
+        func refused(_ summary: String, _ rest: String) -> HostileExpectedLine {
+            .exact("refused \(summary) for user root (uid 0): \(rest)")
+        }
+        add("request: no words", [], "missing request: kind=tap|macvtap|raw and its keys (netfd-helper(8))")
+        add("request: no kind", ["link=eth0"], "invalid request: a request needs kind=tap, kind=macvtap or kind=raw")
+        add("request: a key twice", ["kind=raw", "link=eth0", "link=eth0"], "invalid request: key \"link\" is given more than once")
+        add("request: kind twice, conflicting", ["kind=raw", "kind=macvtap", "link=eth0"], "invalid request: key \"kind\" is given more than once")
+        add("request: a key of another kind", ["kind=macvtap", "bridge=br0"],
+            "invalid request: key \"bridge\" does not apply to macvtap requests; keys for macvtap requests: kind, link, mode, mac, queues, vnet-hdr, vhost")
+        add("request: mode on a raw socket", ["kind=raw", "link=eth0", "mode=vepa"],
+            "invalid request: key \"mode\" does not apply to raw requests; keys for raw requests: kind, link, vnet-hdr, protocol, promisc")
+        add("request: reserved kind", ["kind=routed-tap", "link=eth0"], "invalid request: unknown kind \"routed-tap\"; expected tap, macvtap or raw")
+        add("request: queues=65 (over the hard limit)", ["kind=macvtap", "link=eth0", "queues=65"],
+            "invalid request: expected a number from 1 to 64 after \"queues=\", found \"65\"")
+        add("request: queues=04 (leading zero)", ["kind=macvtap", "link=eth0", "queues=04"],
+            "invalid request: expected a number from 1 to 64 after \"queues=\", found \"04\"")
+        add("request: a multicast MAC", ["kind=macvtap", "link=eth0", "mac=01:00:5e:00:00:01"],
+            "invalid request: mac=01:00:5e:00:00:01 is a multicast address; a guest needs a unicast address")
+        add("request: a MAC of five octets", ["kind=macvtap", "link=eth0", "mac=52:54:00:12:34"],
+            "invalid request: expected a MAC address such as 52:54:00:12:34:56 after \"mac=\", found \"52:54:00:12:34\"")
+        add("request: protocol beyond 16 bits", ["kind=raw", "link=eth0", "protocol=0x10000"],
+            "invalid request: expected \"all\" or 0x and 1 to 4 hexadecimal digits after \"protocol=\", found \"0x10000\"")
+        add("request: protocol 0 (a socket that hears nothing)", ["kind=raw", "link=eth0", "protocol=0x0000"],
+            "invalid request: protocol=\"0x0000\" receives nothing; give all or an Ethernet protocol such as 0x0800")
+        add("request: an unknown option", ["kind=raw", "link=eth0", "--netns=/proc/1/ns/net"],
+            "unknown request option \"--netns=/proc/1/ns/net\"; see netfd-helper --help")
+        add("request: link value not UTF-8", ["kind=raw", .raw("link=eth", [0xff])], "argument \"link=eth\\xff\" is not valid UTF-8")
+        add("request: a link name of 21 bytes", ["kind=macvtap", "link=averyveryverylongname"],
+            "invalid request: invalid link: interface name \"averyveryverylongname\" is 21 bytes long; the limit is 15 bytes (names are never truncated)",
+            category: .cve2019_13164)
+        add("request: link eth0.100 against a rule for eth0", ["kind=macvtap", "link=eth0.100"], exit: 3,
+            refused("kind=macvtap link=eth0.100", "no rule in @CASE@/netfd.policy allows it"), category: .cve2026_39402)
+        add("request: link eth against a rule for eth0", ["kind=macvtap", "link=eth"], exit: 3,
+            refused("kind=macvtap link=eth", "no rule in @CASE@/netfd.policy allows it"), category: .cve2026_39402)
+        add("request: passthru not among the rule's modes", ["kind=macvtap", "link=eth0", "mode=passthru"], exit: 3,
+            refused("kind=macvtap link=eth0 mode=passthru", "@CASE@/netfd.policy:1 (allow any macvtap link eth0 mode=bridge queues=2) allows mode bridge, not passthru"))
+        add("request: vhost without vhost=yes", ["kind=macvtap", "link=eth0", "vhost=yes"], exit: 3,
+            refused("kind=macvtap link=eth0 vhost=yes", "@CASE@/netfd.policy:1 (allow any macvtap link eth0 mode=bridge queues=2) does not allow vhost (vhost=no)"))
+        add("request: more queues than the rule", ["kind=tap", "bridge=br0", "queues=3"], exit: 3,
+            refused("kind=tap bridge=br0 queues=3", "@CASE@/netfd.policy:3 (allow any tap bridge br0 queues=2) allows at most 2 queues, not 3"))
+        add("request: promisc without promisc=yes", ["kind=raw", "link=eth0", "promisc=yes"], exit: 3,
+            refused("kind=raw link=eth0 promisc=yes", "@CASE@/netfd.policy:2 (allow any raw link eth0) does not allow promisc (promisc=no)"))
+        add("request: raw on a link the policy does not name (existence not revealed)", ["kind=raw", "link=nope0"], exit: 3,
+            refused("kind=raw link=nope0", "no rule in @CASE@/netfd.policy allows it"), category: .cve2022_47952)
+        cases.append(HostileCase(name: "release: no name", category: .nativeRequest, arguments: ["release"],
+                                 expectedExit: 1, expectedMessage: "release takes exactly one interface name: netfd-helper release NAME"))
+        cases.append(HostileCase(name: "release: two names", category: .nativeRequest, arguments: ["release", "lo", "br0"],
+                                 expectedExit: 1, expectedMessage: "release takes exactly one interface name: netfd-helper release NAME"))
+        cases.append(HostileCase(name: "release: a link netfd did not create", category: .nativeRequest, arguments: ["release", "br0"],
+                                 expectedExit: 3, expectedMessage: "refused release of br0 for user root (uid 0): it is not a macvtap netfd created (netfd releases only its own macvtaps)"))
+        cases.append(HostileCase(name: "release: a missing link", category: .nativeRequest, arguments: ["release", "nope0"],
+                                 expectedExit: 5, expectedMessage: "link nope0 does not exist"))
+        cases.append(HostileCase(name: "release: a name of 16 bytes", category: .cve2019_13164, arguments: ["release", "br0-private-lan1"],
+                                 expectedExit: 1, expectedMessage: "invalid release: interface name \"br0-private-lan1\" is 16 bytes long; the limit is 15 bytes (names are never truncated)"))
+        return cases
+    }()
 
     // MARK: Command line
 
@@ -544,20 +615,26 @@ enum HostileCases {
         add("signed user ID +0", text: "allow user +0 tap\n", HostileCase.policyError("\(file):1:12: user ID \"+0\" is not an unsigned 32-bit decimal number"))
         add("group ID beyond 32 bits", text: "allow group 99999999999 tap\n",
             HostileCase.policyError("\(file):1:13: group ID \"99999999999\" is not an unsigned 32-bit decimal number"))
-        add("rule without a kind", text: "allow user alice\n", HostileCase.policyError("\(file):1:17: expected a kind (tap) after the subject, found end of line"))
-        add("reserved kind macvtap", text: "allow any macvtap\n",
-            HostileCase.policyError("\(file):1:11: kind \"macvtap\" is not supported by this version of netfd (supported: tap)"))
+        add("rule without a kind", text: "allow user alice\n", HostileCase.policyError("\(file):1:17: expected a kind (tap, macvtap or raw) after the subject, found end of line"))
+        add("reserved kind routed-tap", text: "allow any routed-tap\n",
+            HostileCase.policyError("\(file):1:11: kind \"routed-tap\" is not supported by this version of netfd (supported: tap, macvtap, raw)"))
         add("unknown kind tun", text: "allow any tun\n",
-            HostileCase.policyError("\(file):1:11: unknown kind \"tun\"; expected tap (reserved for later versions: macvtap, raw, vhost, routed-tap)"))
+            HostileCase.policyError("\(file):1:11: unknown kind \"tun\"; expected tap, macvtap or raw (reserved for later versions: routed-tap)"))
         add("tap rule with link", text: "allow any tap link vA\n", HostileCase.policyError("\(file):1:15: tap rules take \"bridge\", not \"link\""))
         add("bridge without a name", text: "allow any tap bridge\n",
             HostileCase.policyError("\(file):1:21: expected a bridge name, glob:PATTERN or \"all\" after \"bridge\", found end of line"))
         add("deny rule with an option", text: "deny any tap bridge br0 vnet-hdr=no\n",
             HostileCase.policyError("\(file):1:25: deny rules take no options; a deny refuses the whole request"))
-        add("reserved option queues", text: "allow any tap bridge br0 queues=4\n",
-            HostileCase.policyError("\(file):1:26: option \"queues\" is not supported by this version of netfd (supported: vnet-hdr)"))
+        add("reserved option mtu", text: "allow any tap bridge br0 mtu=9000\n",
+            HostileCase.policyError("\(file):1:26: option \"mtu\" is not supported by this version of netfd (valid options for tap rules: vnet-hdr, queues, vhost, quota)"))
+        add("option of another kind (queues on raw)", text: "allow any raw link eth0 queues=2\n",
+            HostileCase.policyError("\(file):1:25: option \"queues\" does not apply to raw rules; valid options for raw rules: vnet-hdr, promisc"))
+        add("MAC pattern that can only match multicast", text: "allow any macvtap link eth0 mac=01:00:5e:*\n",
+            HostileCase.policyError("\(file):1:33: MAC pattern \"01:00:5e:*\" can only match multicast addresses (the first octet is odd); a guest needs a unicast address"))
+        add("relative vhost device", text: "set vhost-device dev/vhost-net\n",
+            HostileCase.policyError("\(file):1:18: vhost device \"dev/vhost-net\" is not an absolute path"))
         add("misspelt option vnet_hdr", text: "allow any tap bridge br0 vnet_hdr=yes\n",
-            HostileCase.policyError("\(file):1:26: unknown option \"vnet_hdr\"; valid options for tap rules: vnet-hdr"))
+            HostileCase.policyError("\(file):1:26: unknown option \"vnet_hdr\"; valid options for tap rules: vnet-hdr, queues, vhost, quota"))
         add("option value maybe", text: "allow any tap bridge br0 vnet-hdr=maybe\n",
             HostileCase.policyError("\(file):1:35: expected \"yes\" or \"no\" after \"vnet-hdr=\", found \"maybe\""))
         add("option given twice", text: "allow any tap bridge br0 vnet-hdr=yes vnet-hdr=no\n",
@@ -574,7 +651,7 @@ enum HostileCases {
         add("tap prefix set differently in two files",
             [HostileCase.policy("set tap-prefix vm\ninclude b.policy\n"), HostileCase.policy("set tap-prefix br0\n", name: "b.policy")],
             HostileCase.policyError("@CASE@/b.policy:1:16: tap-prefix \"br0\" conflicts with tap-prefix \"vm\" set at \(file):1:16"))
-        add("unknown setting", text: "set tap-name x\n", HostileCase.policyError("\(file):1:5: unknown setting \"tap-name\"; known settings: tap-prefix"))
+        add("unknown setting", text: "set tap-name x\n", HostileCase.policyError("\(file):1:5: unknown setting \"tap-name\"; known settings: tap-prefix, vhost-device"))
         return cases
     }()
 
@@ -605,8 +682,8 @@ enum HostileCases {
         add("check --policy twice", policy + ["--policy=/etc/shadow"], "--policy given twice")
         add("check --user twice", policy + ["--user", "root", "--user", "alice"], "--user given twice")
         add("check request with an extra word", policy + ["tap", "bridge", "br0", "extra"],
-            "a request reads: tap bridge NAME [--vnet-hdr]; found \"tap bridge br0 extra\"")
-        add("check request without tap", policy + ["bridge", "br0"], "a request reads: tap bridge NAME [--vnet-hdr]; found \"bridge br0\"")
+            "a request reads: tap bridge NAME [--vnet-hdr], or KEY=VALUE words (kind=macvtap link=eth0 ...); found \"tap bridge br0 extra\"")
+        add("check request without tap", policy + ["bridge", "br0"], "a request reads: tap bridge NAME [--vnet-hdr], or KEY=VALUE words (kind=macvtap link=eth0 ...); found \"bridge br0\"")
         add("check --vnet-hdr without a request", policy + ["--vnet-hdr"], "--vnet-hdr needs a request: check tap bridge NAME --vnet-hdr")
         add("check bridge name with a slash", policy + ["tap", "bridge", "br0/x"], HostileCase.invalidCharacter("br0/x", "/", at: 4, option: "bridge"))
         add("check --netns", ["--netns=/proc/1/ns/net"], "unknown check option \"--netns=/proc/1/ns/net\"")

@@ -40,8 +40,8 @@ final class HostileInputCaseTableTests: XCTestCase {
 /// What one case's run produced.
 private struct HostileObservation {
     var output: HostileProcessOutput
-    /// The byte and whether a descriptor arrived on the emulator's socket (nil: end of stream).
-    var received: (byte: UInt8, descriptor: Bool)?
+    /// The bytes and how many descriptors arrived on the emulator's socket (nil: end of stream).
+    var received: (bytes: [UInt8], descriptors: Int)?
     var before: HostileLinkSnapshot
     var after: HostileLinkSnapshot
     var openedPaths: [String]
@@ -89,6 +89,10 @@ final class HostileInputTests: IntegrationTestCase {
 
     func testCheckCommandAndInstallationCases() throws {
         try runCases(in: [.checkCommand, .installation])
+    }
+
+    func testNativeRequestCases() throws {
+        try runCases(in: [.nativeRequest])
     }
 
     func testCVEReplays() throws {
@@ -165,11 +169,12 @@ final class HostileInputTests: IntegrationTestCase {
                                                 + hostileCase.arguments.map { substituting($0.bytes, caseDirectory) },
                                             descriptors: childDescriptors)
         helperEnd.close()   // the helper has exited: the emulator's end now reads end of stream unless something was sent
-        var received: (byte: UInt8, descriptor: Bool)?
+        var received: (bytes: [UInt8], descriptors: Int)?
         var ready = [pollfd(fd: emulatorEnd.descriptor.rawValue, events: Int16(POLLIN), revents: 0)]
-        if poll(&ready, 1, 2000) > 0, let message = try? emulatorEnd.receive() {
-            received = (message.byte, message.descriptor != nil)
-            message.descriptor?.close()
+        if poll(&ready, 1, 2000) > 0, let message = try? emulatorEnd.receiveMessage(maxDescriptors: 253, maxBytes: 4096),
+           !message.bytes.isEmpty || !message.descriptors.isEmpty {
+            received = (message.bytes, message.descriptors.count)
+            message.descriptors.forEach { $0.close() }
         }
         let after = try HostileLinkSnapshot.take(namespace.name)
         return HostileObservation(output: output, received: received, before: baseline, after: after, openedPaths: watch.openedPaths())
@@ -199,8 +204,21 @@ final class HostileInputTests: IntegrationTestCase {
         if !output.standardOutput.isEmpty {
             problems.append("stdout is not empty: \(output.standardOutput.readable)")
         }
-        if let received = observation.received {
-            problems.append("the emulator's socket received byte \(received.byte)\(received.descriptor ? " and a descriptor" : "")")
+        // A native request answers a refusal on its socket too (netfd-helper(8), NATIVE REQUESTS):
+        // exactly `netfd/1 error EXIT MESSAGE`, no descriptor; a usage error in the command line may
+        // come before the socket is known. Anything else must send nothing at all.
+        let isNativeRequest = hostileCase.arguments.first?.bytes == Array("request".utf8)
+        if isNativeRequest, case .exact(let message) = hostileCase.expectedMessage {
+            let reply = "netfd/1 error \(hostileCase.expectedExit) " + message.replacingOccurrences(of: HostileCase.caseDirectoryToken, with: caseDirectory) + "\n"
+            if let received = observation.received {
+                if received.bytes != Array(reply.utf8) || received.descriptors != 0 {
+                    problems.append("the emulator's socket received \(received.bytes.readable) and \(received.descriptors) descriptors, expected \(Array(reply.utf8).readable)")
+                }
+            } else if hostileCase.expectedExit != 1 {
+                problems.append("no netfd/1 error reply on the emulator's socket")
+            }
+        } else if let received = observation.received {
+            problems.append("the emulator's socket received \(received.bytes.readable)\(received.descriptors > 0 ? " and \(received.descriptors) descriptors" : "")")
         }
         if observation.after.links != observation.before.links {
             problems.append("links changed: before \(observation.before), after \(observation.after)")
