@@ -36,7 +36,7 @@ int netfd_get_no_new_privs(void)
     return r < 0 ? -errno : r;
 }
 
-int netfd_caps_limit(uint64_t keep)
+int netfd_caps_limit(uint64_t keep, uint64_t keep_effective, uint64_t *kept)
 {
     /* capget(2) for what the kernel granted: libcap-ng's capng_get_caps_process()
      * would also parse /proc/self/status through stdio, which capng_apply()
@@ -51,14 +51,17 @@ int netfd_caps_limit(uint64_t keep)
         return -errno;
     effective = data[0].effective | (uint64_t)data[1].effective << 32;
     permitted = data[0].permitted | (uint64_t)data[1].permitted << 32;
+    *kept = 0;
     if (effective == 0)
         return 1;   /* an unprivileged run: nothing to drop */
     capng_clear(CAPNG_SELECT_ALL);
     for (cap = 0; cap < 64; cap++) {
-        if (((keep & permitted) >> cap & 1) &&
-            capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, cap) < 0)
+        if (!((keep & permitted) >> cap & 1))
+            continue;
+        if (capng_update(CAPNG_ADD, (keep_effective >> cap & 1) ? CAPNG_EFFECTIVE | CAPNG_PERMITTED : CAPNG_PERMITTED, cap) < 0)
             return -EINVAL;
     }
+    *kept = keep & permitted;
     /* Bounding set first (needs CAP_SETPCAP, still held), then the capability sets. */
     r = capng_apply(CAPNG_SELECT_ALL);
     if (r < 0)

@@ -47,14 +47,26 @@ public struct SyscallRule: Sendable {
 
 /// What the process may still do; each step only ever removes rights.
 public enum Confinement {
-    /// Keeps only those of `capabilities` the process holds (effective and permitted) and empties
-    /// every other set, the bounding set included.
-    /// - Returns: false when the process held no capabilities at all (nothing to drop).
+    /// Keeps only those of `capabilities` the process holds, permitted, with only those also in
+    /// `effective` effective, and empties every other set, the bounding set included: one
+    /// libcap-ng apply, no second capset.
+    /// - Returns: what stays permitted; empty when the process held no capabilities at all
+    ///   (nothing to drop).
     /// - Throws: EPERM when the kernel still reports a non-empty bounding set afterwards
     ///   (libcap-ng reports success without CAP_SETPCAP).
     @discardableResult
+    public static func limitCapabilities(to capabilities: CapabilitySet, effective: CapabilitySet) throws(Errno) -> CapabilitySet {
+        var kept: UInt64 = 0
+        _ = try shimCall { netfd_caps_limit(capabilities.rawValue, effective.rawValue, &kept) }
+        return CapabilitySet(rawValue: kept)
+    }
+
+    /// Keeps only those of `capabilities` the process holds, effective and permitted (see
+    /// `limitCapabilities(to:effective:)`).
+    /// - Returns: false when the process held no capabilities at all (nothing to drop).
+    @discardableResult
     public static func limitCapabilities(to capabilities: CapabilitySet) throws(Errno) -> Bool {
-        try shimCall { netfd_caps_limit(capabilities.rawValue) } == 0
+        try !limitCapabilities(to: capabilities, effective: capabilities).isEmpty
     }
 
     /// Sets the effective and permitted sets to exactly `effective` and `permitted` and empties

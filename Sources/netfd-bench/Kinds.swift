@@ -7,11 +7,11 @@ import NetFDSystem
 
 /// One native request: spawn `HELPER request --fd=N WORDS...`, receive the reply and every
 /// descriptor, reap the helper. Returns the time, the reply and the descriptors.
-func requestOnce(helper: String, words: [String]) -> (nanoseconds: UInt64, reply: String, descriptors: [FileDescriptor], status: Int32) {
+func requestOnce(helper: String, options: [String], words: [String]) -> (nanoseconds: UInt64, reply: String, descriptors: [FileDescriptor], status: Int32) {
     let (parent, child) = handoffPair()
     let start = now()
     var pid: pid_t = 0
-    let spawned = withCArguments([helper, "request", "--fd=\(child.rawValue)"] + words) { argv in
+    let spawned = withCArguments([helper, "request", "--fd=\(child.rawValue)"] + options + words) { argv in
         var environment: [UnsafeMutablePointer<CChar>?] = [nil]
         return posix_spawn(&pid, helper, nil, nil, argv, &environment)
     }
@@ -48,7 +48,10 @@ func replyField(_ reply: String, _ key: String) -> String? {
 
 /// `kinds`: interleaved rounds of the floor, netfd macvtap, the ip reference, a 4-queue tap and a
 /// raw socket; the macvtaps are released (untimed) after each call so each call starts alike.
-func kinds(_ options: Options, helper: String, link: String, ip: String) {
+func kinds(_ options: Options, helper spec: String, link: String, ip: String) {
+    // HELPER[,OPTION...]: options such as --policy=PATH go after `request --fd=N`.
+    let parts = spec.split(separator: ",").map(String.init)
+    let helper = parts[0], helperOptions = Array(parts.dropFirst())
     let labels = ["floor (/bin/true)", "netfd-helper kind=macvtap", "ip link add type macvtap + open",
                   "netfd-helper kind=tap queues=4", "netfd-helper kind=raw"]
     var samples = [[UInt64]](repeating: [], count: labels.count)
@@ -64,7 +67,7 @@ func kinds(_ options: Options, helper: String, link: String, ip: String) {
         guard runCommand(["/bin/true"]) == 0 else { fatal("/bin/true failed") }
         times[0] = now() - start
         // netfd-helper: a macvtap, then released by the same helper (untimed).
-        let macvtap = requestOnce(helper: helper, words: ["kind=macvtap", "link=\(link)"])
+        let macvtap = requestOnce(helper: helper, options: helperOptions, words: ["kind=macvtap", "link=\(link)"])
         expectOK(macvtap, labels[1], fds: 1)
         times[1] = macvtap.nanoseconds
         macvtap.descriptors.forEach { $0.close() }
@@ -86,12 +89,12 @@ func kinds(_ options: Options, helper: String, link: String, ip: String) {
         guard runCommand([ip, "link", "del", "nfbref"]) == 0 else { fatal("ip link del nfbref failed") }
         if options.pauseMilliseconds > 0 { usleep(useconds_t(options.pauseMilliseconds * 1000)) }
         // A 4-queue tap on the bridge, and a raw socket.
-        let tap = requestOnce(helper: helper, words: ["kind=tap", "bridge=\(options.bridge)", "queues=4"])
+        let tap = requestOnce(helper: helper, options: helperOptions, words: ["kind=tap", "bridge=\(options.bridge)", "queues=4"])
         expectOK(tap, labels[3], fds: 4)
         times[3] = tap.nanoseconds
         tap.descriptors.forEach { $0.close() }
         if options.pauseMilliseconds > 0 { usleep(useconds_t(options.pauseMilliseconds * 1000)) }
-        let raw = requestOnce(helper: helper, words: ["kind=raw", "link=\(link)"])
+        let raw = requestOnce(helper: helper, options: helperOptions, words: ["kind=raw", "link=\(link)"])
         expectOK(raw, labels[4], fds: 1)
         times[4] = raw.nanoseconds
         raw.descriptors.forEach { $0.close() }

@@ -14,7 +14,7 @@
 //   netfd-bench trace-code OUT [--bridge BR] LABEL=PATH[,ARG...]
 //       Single-steps one call and writes the code it runs, in first-run order, to OUT (the
 //       input of scripts/link-order).
-//   netfd-bench kinds [--calls N] [--pause MS] [--bridge BR] HELPER LINK IP
+//   netfd-bench kinds [--calls N] [--pause MS] [--bridge BR] HELPER[,OPTION...] LINK IP
 //       Native requests (macvtap on LINK, 4-queue tap on BR, raw socket on LINK) and the
 //       reference `IP link add link LINK ... type macvtap` plus the open of /dev/tapN, interleaved
 //       with the floor (Kinds.swift); each macvtap is released, untimed, after its call.
@@ -344,7 +344,7 @@ case "hold": hold(Options(arguments.dropFirst()))
 case "ratio": ratio(arguments.dropFirst())
 case "kinds":
     let options = Options(arguments.dropFirst())
-    guard options.specs.count == 3 else { fatal("usage: netfd-bench kinds [--calls N] [--pause MS] [--bridge BR] HELPER LINK IP") }
+    guard options.specs.count == 3 else { fatal("usage: netfd-bench kinds [--calls N] [--pause MS] [--bridge BR] HELPER[,OPTION...] LINK IP") }
     kinds(options, helper: options.specs[0], link: options.specs[1], ip: options.specs[2])
 case "trace-code":
     // `arguments` is a slice of CommandLine.arguments: index 1 is the command, 2 is OUT.

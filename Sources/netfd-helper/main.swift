@@ -70,14 +70,9 @@ if geteuid() != getuid() || getegid() != getgid() {
 }
 // What any request kind may need stays permitted (file capabilities decide which of them the
 // helper has); only CAP_NET_ADMIN stays effective until a native request lowers the sets to its kind.
-var heldCapabilities: CapabilitySet = []
+let heldCapabilities: CapabilitySet
 do throws(Errno) {
-    if try Confinement.limitCapabilities(to: DeviceRequestFlow.capabilitiesForAnyKind) {
-        for capability in Capability.allCases where Confinement.has(capability) { heldCapabilities.insert(CapabilitySet(capability)) }
-    }
-    if !heldCapabilities.subtracting(.netAdmin).isEmpty {
-        try Confinement.setCapabilities(effective: heldCapabilities.intersection(.netAdmin), permitted: heldCapabilities)
-    }
+    heldCapabilities = try Confinement.limitCapabilities(to: DeviceRequestFlow.capabilitiesForAnyKind, effective: .netAdmin)
     try Confinement.forbidNewPrivileges()
 } catch {
     fail(.confinement("could not drop privileges: \(error) (the bounding set can only be emptied with cap_setpcap: setcap cap_net_admin,cap_setpcap=ep)"))

@@ -163,13 +163,15 @@ enum {
 };
 /**
  * Keeps only those capabilities of the mask `keep` (bit N = capability N) that
- * are permitted now, in the effective and permitted sets, and empties every
- * other set, bounding set included (libcap-ng).
+ * are permitted now in the permitted set, only those of them also in
+ * `keep_effective` in the effective set, and empties every other set, bounding
+ * set included (libcap-ng, one apply). Stores what stays permitted in *kept.
  * Returns 0 when confined, 1 when the process held no capabilities at all
- * (nothing to drop), -EPERM when the kernel still reports a non-empty
- * bounding set (libcap-ng reports success without CAP_SETPCAP; this checks).
+ * (nothing to drop; *kept is 0), -EPERM when the kernel still reports a
+ * non-empty bounding set (libcap-ng reports success without CAP_SETPCAP; this
+ * checks).
  */
-int netfd_caps_limit(uint64_t keep);
+int netfd_caps_limit(uint64_t keep, uint64_t keep_effective, uint64_t *kept);
 /**
  * capset(2), version 3, without libcap-ng: exactly `effective` and `permitted`
  * (bit N = capability N) and an empty inheritable set. It can only lower: the
