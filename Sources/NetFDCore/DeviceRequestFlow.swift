@@ -64,7 +64,7 @@ public struct DeviceRequestFlow {
             throw .usage("--fd=\(arguments.socket) is a unix stream socket that is not connected")
         }
         do {
-            let grant = try authorize(arguments.request)
+            let grant = try RequestSteps.authorize(arguments.request, by: policy, for: caller) { "\(arguments.request.summary) for \(callerName())" }
             switch arguments.request {
             case .tap(let request): return try serveTap(request, grant: grant, socket: socket)
             case .macvtap(let request): return try serveMacvtap(request, grant: grant, socket: socket)
@@ -83,7 +83,7 @@ public struct DeviceRequestFlow {
     /// the caller so that no other user can attach a queue, plus one vhost descriptor per queue.
     func serveTap(_ request: TapRequest, grant: Grant, socket: FileDescriptor) throws(HelperFailure) -> String {
         try lowerCapabilities(to: .netAdmin, for: "kind=tap")
-        let bridge = try lookUpBridge(request.bridge)
+        let bridge = try RequestSteps.lookUpBridge(request.bridge, kernel: kernel)
         try checkQuota(grant)
         let vhosts = try openVhostDescriptors(request.vhost ? request.queues : 0)
         let tap: CreatedTap
@@ -92,16 +92,13 @@ public struct DeviceRequestFlow {
                                        multiQueue: request.queues > 1)
         } catch {
             closeAll(vhosts)
-            if error == .permissionDenied {
-                throw .kernel("could not create a tap: \(TunDevice.clonePath) is not accessible to uid \(caller.uid) (udev makes it mode 0666); nothing was left behind")
-            }
-            throw .kernel("create a tap", error)
+            throw RequestSteps.tapCreationFailure(error, uid: caller.uid)
         }
         Self.stepObserver?(.created)
         var queues = [tap.descriptor]
         do throws(HelperFailure) {
             // Owner first: from here on only the caller (and this helper, running as the caller) may attach.
-            try perform("restrict \(tap.name) to uid \(caller.uid)") { () throws(Errno) in
+            try RequestSteps.perform("restrict \(tap.name) to uid \(caller.uid)") { () throws(Errno) in
                 try kernel.restrict(tap, toUser: caller.uid, group: caller.gid)
             }
             try recheckQuota(grant)
@@ -111,16 +108,7 @@ public struct DeviceRequestFlow {
                 queues.append(queue)
             }
             Self.stepObserver?(.queuesOpen)
-            try perform("set MTU and MAC of \(tap.name)") { () throws(Errno) in
-                try kernel.configure(tap, mtu: bridge.mtu, address: TapRequestFlow.hostSideAddress(tap.address))
-            }
-            do {
-                try kernel.enslave(tap, to: bridge)
-            } catch {
-                throw bridgeFailure(bridge.name, error, step: "add \(tap.name) to bridge \(bridge.name)")
-            }
-            try perform("bring \(tap.name) up") { () throws(Errno) in try kernel.bringUp(tap) }
-            Self.stepObserver?(.up)
+            try RequestSteps.attach(tap, to: bridge, kernel: kernel) { if $0 == .up { Self.stepObserver?(.up) } }
             let reply = NativeReply.success([
                 ReplyField("kind", "tap"), ReplyField("name", tap.name), ReplyField("ifindex", "\(tap.index)"),
                 ReplyField("mac", Self.format(TapRequestFlow.hostSideAddress(tap.address))),
@@ -189,13 +177,13 @@ public struct DeviceRequestFlow {
         Self.stepObserver?(.created)
         var queues: [FileDescriptor] = []
         do throws(HelperFailure) {
-            try perform("tell the guard about \(macvtap.name)") { () throws(Errno) in try guardian.created(macvtap) }
-            try perform("label \(macvtap.name) as held by uid \(caller.uid)") { () throws(Errno) in
+            try RequestSteps.perform("tell the guard about \(macvtap.name)") { () throws(Errno) in try guardian.created(macvtap) }
+            try RequestSteps.perform("label \(macvtap.name) as held by uid \(caller.uid)") { () throws(Errno) in
                 try kernel.markOwner(macvtap, uid: caller.uid)
             }
             try recheckQuota(grant)
             // CAP_DAC_OVERRIDE is effective for these opens only: /dev/tapINDEX is root's, mode 0600.
-            try perform("raise CAP_DAC_OVERRIDE") { () throws(Errno) in
+            try RequestSteps.perform("raise CAP_DAC_OVERRIDE") { () throws(Errno) in
                 try kernel.setCapabilities(effective: [.netAdmin, .dacOverride], permitted: [.netAdmin, .dacOverride])
             }
             while queues.count < request.queues {
@@ -205,7 +193,7 @@ public struct DeviceRequestFlow {
                     throw queueFailure(error, macvtap)
                 }
             }
-            try perform("drop CAP_DAC_OVERRIDE") { () throws(Errno) in
+            try RequestSteps.perform("drop CAP_DAC_OVERRIDE") { () throws(Errno) in
                 try kernel.setCapabilities(effective: .netAdmin, permitted: .netAdmin)
             }
             Self.stepObserver?(.queuesOpen)
@@ -227,7 +215,7 @@ public struct DeviceRequestFlow {
             ], descriptorLabels: labels("tap", queues.count) + labels("vhost", vhosts.count))
             // The guard watches the emulator from now on; told before the send, so that the helper
             // dying in between leaves the link to the emulator's lifetime, never to nobody.
-            try perform("hand \(macvtap.name) to its guard") { () throws(Errno) in try guardian.handedOver() }
+            try RequestSteps.perform("hand \(macvtap.name) to its guard") { () throws(Errno) in try guardian.handedOver() }
             try handOver(queues + vhosts, reply: reply, socket: socket, what: macvtap.name)
             closeAll(queues + vhosts)
             return reply
@@ -272,7 +260,7 @@ public struct DeviceRequestFlow {
         }
         Self.stepObserver?(.created)
         do throws(HelperFailure) {
-            try perform("drop CAP_NET_RAW") { () throws(Errno) in try kernel.setCapabilities(effective: [], permitted: []) }
+            try RequestSteps.perform("drop CAP_NET_RAW") { () throws(Errno) in try kernel.setCapabilities(effective: [], permitted: []) }
             let reply = NativeReply.success([
                 ReplyField("kind", "raw"), ReplyField("name", link.name), ReplyField("ifindex", "\(link.index)"),
                 ReplyField("mac", Self.format(link.address)),
@@ -288,29 +276,7 @@ public struct DeviceRequestFlow {
         }
     }
 
-    // MARK: shared steps
-
-    /// The policy's verdict as a grant, or the refusal naming the deciding rule(s).
-    func authorize(_ request: PolicyRequest) throws(HelperFailure) -> Grant {
-        func what() -> String { "\(request.summary) for \(callerName())" }
-        let decision: Decision
-        do {
-            decision = try policy.decide(request, for: caller)
-        } catch {
-            throw .policy("policy error: \(error)")
-        }
-        switch decision {
-        case .allowed(let grant, _):
-            return grant
-        case .denied(let rules):
-            let first = rules[0]
-            throw .denied("refused \(what()): denied by \(displayPath(first.location.file)):\(first.location.line) (\(first.text))")
-        case .notAllowed:
-            throw .denied("refused \(what()): no rule in \(policy.mainFile.map(displayPath) ?? "the policy") allows it")
-        case .exceeds(let rule, let reason):
-            throw .denied("refused \(what()): \(displayPath(rule.location.file)):\(rule.location.line) (\(rule.text)) \(reason)")
-        }
-    }
+    // MARK: steps of the native kinds
 
     /// The setcap line that gives the helper every capability some kind needs.
     public static let fullCapabilities = "cap_net_admin,cap_net_raw,cap_dac_override,cap_setpcap"
@@ -390,14 +356,6 @@ public struct DeviceRequestFlow {
         Self.stepObserver?(.afterHandoff)
     }
 
-    func lookUpBridge(_ name: InterfaceName) throws(HelperFailure) -> BridgeLink {
-        do {
-            return try kernel.bridge(named: name)
-        } catch {
-            throw bridgeFailure(name.value, error, step: "look up bridge \(name)")
-        }
-    }
-
     func lookUpLink(_ name: InterfaceName) throws(HelperFailure) -> ExistingLink {
         do {
             return try kernel.link(named: name)
@@ -407,22 +365,6 @@ public struct DeviceRequestFlow {
             guard case .kernel(let errno) = error else { throw .target("link \(name) does not exist") }
             throw .kernel("look up link \(name)", errno)
         }
-    }
-
-    func bridgeFailure(_ name: String, _ error: BridgeLookupError, step: @autoclosure () -> String) -> HelperFailure {
-        switch error {
-        case .notFound:
-            return .target("bridge \(name) does not exist")
-        case .notABridge(let kind):
-            return .target("\(name) is not a bridge (it is \(kind.isEmpty ? "a device without a kind" : "a \(kind) link"))")
-        case .kernel(let errno):
-            return .kernel(step(), errno)
-        }
-    }
-
-    /// Runs one kernel step, turning its errno into a `.kernel` failure naming the step.
-    func perform(_ step: @autoclosure () -> String, _ body: () throws(Errno) -> Void) throws(HelperFailure) {
-        do { try body() } catch { throw .kernel(step(), error) }
     }
 
     func closeAll(_ descriptors: [FileDescriptor]) {

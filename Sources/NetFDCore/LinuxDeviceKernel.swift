@@ -21,21 +21,6 @@ extension LinuxTapKernel: DeviceKernel {
         return ExistingLink(name: name.value, index: found.index, address: found.address ?? [])
     }
 
-    public func createTap(nameTemplate: String, vnetHeader: Bool, multiQueue: Bool) throws(Errno) -> CreatedTap {
-        guard multiQueue else { return try createTap(nameTemplate: nameTemplate, vnetHeader: vnetHeader) }
-        let device = try TunDevice.openClone(path: clonePath)
-        do throws(Errno) {
-            var flags: TunFlags = [.tap, .noPacketInfo, .multiQueue]
-            if vnetHeader, try device.supportedFlags().contains(.vnetHeader) { flags.insert(.vnetHeader) }
-            let name = try device.attach(nameTemplate: nameTemplate, flags: flags)
-            return CreatedTap(descriptor: device.descriptor, name: name, index: try netlink.interfaceIndex(named: name),
-                              address: try Self.randomAddress(), vnetHeader: flags.contains(.vnetHeader))
-        } catch {
-            device.descriptor.close()
-            throw error
-        }
-    }
-
     /// Another queue: the same flags, by the tap's exact name. The tap's owner is the caller, and
     /// the helper runs as the caller, so the kernel lets it attach (and nobody else).
     public func attachQueue(to tap: CreatedTap) throws(Errno) -> FileDescriptor {
@@ -141,8 +126,6 @@ extension LinuxTapKernel: DeviceKernel {
     }
 
     public func randomBytes(_ count: Int) throws(Errno) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        _ = try shimCall { bytes.withUnsafeMutableBytes { netfd_random_bytes($0.baseAddress, $0.count) } }
-        return bytes
+        try Self.randomBytes(count)
     }
 }

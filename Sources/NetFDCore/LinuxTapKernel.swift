@@ -31,9 +31,15 @@ public final class LinuxTapKernel: TapKernel {
     }
 
     public func createTap(nameTemplate: String, vnetHeader: Bool) throws(Errno) -> CreatedTap {
+        try createTap(nameTemplate: nameTemplate, vnetHeader: vnetHeader, multiQueue: false)
+    }
+
+    /// The tap of either request form; with IFF_MULTI_QUEUE when `multiQueue` (DeviceKernel), so
+    /// that more queues can attach.
+    public func createTap(nameTemplate: String, vnetHeader: Bool, multiQueue: Bool) throws(Errno) -> CreatedTap {
         let device = try TunDevice.openClone(path: clonePath)
         do throws(Errno) {
-            var flags: TunFlags = [.tap, .noPacketInfo]
+            var flags: TunFlags = multiQueue ? [.tap, .noPacketInfo, .multiQueue] : [.tap, .noPacketInfo]
             if vnetHeader, try device.supportedFlags().contains(.vnetHeader) { flags.insert(.vnetHeader) }
             let name = try device.attach(nameTemplate: nameTemplate, flags: flags)
             // The index by SIOCGIFINDEX and an address of our own: no RTM_GETLINK reply to build and parse.
@@ -48,10 +54,16 @@ public final class LinuxTapKernel: TapKernel {
     /// Six random bytes made a unicast, locally administered Ethernet address, like the kernel's
     /// own random tap address (TapRequestFlow.hostSideAddress then sets the first byte to 0xfe).
     static func randomAddress() throws(Errno) -> [UInt8] {
-        var address = [UInt8](repeating: 0, count: 6)
-        _ = try shimCall { address.withUnsafeMutableBytes { netfd_random_bytes($0.baseAddress, $0.count) } }
+        var address = try randomBytes(6)
         address[0] = (address[0] & 0xfe) | 0x02
         return address
+    }
+
+    /// `count` bytes from getrandom(2).
+    static func randomBytes(_ count: Int) throws(Errno) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        _ = try shimCall { bytes.withUnsafeMutableBytes { netfd_random_bytes($0.baseAddress, $0.count) } }
+        return bytes
     }
 
     public func restrict(_ tap: CreatedTap, toUser uid: UInt32, group gid: UInt32) throws(Errno) {

@@ -52,36 +52,22 @@ public struct TapRequestFlow {
             throw .usage("--fd=\(arguments.socket) is a unix stream socket that is not connected")
         }
         let request = TapRequest(bridge: arguments.bridge, vnetHeader: arguments.useVnetHeader)
-        let grant = try authorize(request)
+        let grant = try RequestSteps.authorize(.tap(request), by: policy, for: caller) { "tap on bridge \(request.bridge) for \(callerName())" }
         // Only after the decision: a refused caller learns nothing about which links exist.
-        let bridge = try lookUpBridge(arguments.bridge)
+        let bridge = try RequestSteps.lookUpBridge(arguments.bridge, kernel: kernel)
         let tap: CreatedTap
         do {
             tap = try kernel.createTap(nameTemplate: nameTemplate, vnetHeader: grant.vnetHeader)
-        } catch .permissionDenied {
-            // The helper has CAP_NET_ADMIN, not CAP_DAC_OVERRIDE: the caller itself must be able to open it.
-            throw .kernel("could not create a tap: \(TunDevice.clonePath) is not accessible to uid \(caller.uid) (udev makes it mode 0666); nothing was left behind")
         } catch {
-            throw .kernel("create a tap", error)
+            throw RequestSteps.tapCreationFailure(error, uid: caller.uid)
         }
         Self.stepObserver?(.tapCreated)
         do throws(HelperFailure) {
-            try perform("restrict \(tap.name) to uid \(caller.uid)") { () throws(Errno) in
+            try RequestSteps.perform("restrict \(tap.name) to uid \(caller.uid)") { () throws(Errno) in
                 try kernel.restrict(tap, toUser: caller.uid, group: caller.gid)
             }
             Self.stepObserver?(.restricted)
-            try perform("set MTU and MAC of \(tap.name)") { () throws(Errno) in
-                try kernel.configure(tap, mtu: bridge.mtu, address: Self.hostSideAddress(tap.address))
-            }
-            Self.stepObserver?(.configured)
-            do {
-                try kernel.enslave(tap, to: bridge)
-            } catch {
-                throw bridgeFailure(bridge.name, error, step: "add \(tap.name) to bridge \(bridge.name)")
-            }
-            Self.stepObserver?(.enslaved)
-            try perform("bring \(tap.name) up") { () throws(Errno) in try kernel.bringUp(tap) }
-            Self.stepObserver?(.up)
+            try RequestSteps.attach(tap, to: bridge, kernel: kernel) { Self.stepObserver?($0) }
             Self.stepObserver?(.beforeHandoff)
             do {
                 try UnixSocket(socket).send(tap.descriptor)
@@ -99,56 +85,6 @@ public struct TapRequestFlow {
 
     /// The kernel's name template: `tap%d`, or the policy's `set tap-prefix`.
     var nameTemplate: String { (policy.tapNamePrefix ?? "tap") + "%d" }
-
-    /// The policy's verdict as a grant, or the refusal naming the deciding rule(s).
-    func authorize(_ request: TapRequest) throws(HelperFailure) -> Grant {
-        func what() -> String { "tap on bridge \(request.bridge) for \(callerName())" }
-        let decision: Decision
-        do {
-            decision = try policy.decide(.tap(request), for: caller)
-        } catch {
-            throw .policy("policy error: \(error)")   // a compiled form fell back to a text that is invalid now
-        }
-        switch decision {
-        case .allowed(let grant, _):
-            return grant
-        case .denied(let rules):
-            let first = rules[0]
-            throw .denied("refused \(what()): denied by \(displayPath(first.location.file)):\(first.location.line) (\(first.text))")
-        case .notAllowed:
-            throw .denied("refused \(what()): no rule in \(policy.mainFile.map(displayPath) ?? "the policy") allows it")
-        case .exceeds(let rule, let reason):
-            // Not reachable from the bridge-helper form (one queue, no vhost), but exact anyway.
-            throw .denied("refused \(what()): \(displayPath(rule.location.file)):\(rule.location.line) (\(rule.text)) \(reason)")
-        }
-    }
-
-    func lookUpBridge(_ name: InterfaceName) throws(HelperFailure) -> BridgeLink {
-        do {
-            return try kernel.bridge(named: name)
-        } catch {
-            throw bridgeFailure(name.value, error, step: "look up bridge \(name)")
-        }
-    }
-
-    /// The refusal for a bridge that is missing or of another kind (found at the lookup, or when
-    /// enslaving if the link was replaced in between), or the kernel failure of `step`.
-    func bridgeFailure(_ name: String, _ error: BridgeLookupError, step: @autoclosure () -> String) -> HelperFailure {
-        switch error {
-        case .notFound:
-            return .target("bridge \(name) does not exist")
-        case .notABridge(let kind):
-            return .target("\(name) is not a bridge (it is \(kind.isEmpty ? "a device without a kind" : "a \(kind) link"))")
-        case .kernel(let errno):
-            return .kernel(step(), errno)
-        }
-    }
-
-    /// Runs one kernel step, turning its errno into a `.kernel` failure naming the step.
-    /// `step` is an autoclosure: the description is built only if the step fails.
-    func perform(_ step: @autoclosure () -> String, _ body: () throws(Errno) -> Void) throws(HelperFailure) {
-        do { try body() } catch { throw .kernel(step(), error) }
-    }
 
     /// The host side's MAC: the tap's random address with the first byte 0xfe, so it is never the
     /// lowest address on the bridge and the bridge never adopts it (as qemu-bridge-helper does).

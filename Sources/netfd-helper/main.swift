@@ -119,6 +119,32 @@ func callerName() -> String {
     users.userName(forID: caller.uid).map { "user \($0) (uid \(caller.uid))" } ?? "uid \(caller.uid)"
 }
 
+/// Closes every inherited descriptor but the standard streams and `socket`, or fails.
+func closeInheritedDescriptors(keeping socket: Int32?) {
+    do throws(Errno) {
+        try ProcessHygiene.closeInheritedDescriptors(keeping: socket.map { FileDescriptor(rawValue: $0) })
+    } catch {
+        fail(.confinement("could not close inherited descriptors: \(error)"))
+    }
+}
+
+/// Keeps CAP_NET_ADMIN alone, effective and permitted (the bridge-helper form and `release`
+/// need nothing else), or fails naming the setcap line that would give it.
+func keepOnlyNetAdmin(setcapHint capabilities: String) {
+    guard holdsNetAdmin else {
+        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap \(capabilities)=ep \(quoted(helperPath()))"))
+    }
+    guard heldCapabilities != .netAdmin else { return }
+    do throws(Errno) { try Confinement.setCapabilities(effective: .netAdmin, permitted: .netAdmin) } catch {
+        fail(.confinement("could not lower capabilities: \(error)"))
+    }
+}
+
+/// The kernel operations of a request, on a fresh rtnetlink socket, or fails.
+func openKernel() -> LinuxTapKernel {
+    do throws(Errno) { return try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
+}
+
 /// Loads the policy at `path` (default unless root chose another), or fails with its file:line:col.
 func loadPolicy(_ path: String?) -> Policy {
     if path != nil && caller.uid != 0 { fail(.usage("only root may choose the policy file (--policy)")) }
@@ -144,7 +170,7 @@ switch command {
 case .help, .version:
     break   // answered above, before any file was read
 case .check(let arguments):
-    do throws(Errno) { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
+    closeInheritedDescriptors(keeping: nil)
     let policy = loadPolicy(arguments.policyPath)
     let policyPath = arguments.policyPath ?? defaultPolicyPath
     let compiled = Result { () throws(CompiledPolicy.Unusable) in
@@ -159,37 +185,21 @@ case .check(let arguments):
         fail(error)
     }
 case .bridgeHelper(let arguments):
-    do throws(Errno) {
-        try ProcessHygiene.closeInheritedDescriptors(keeping: FileDescriptor(rawValue: arguments.socket))
-    } catch {
-        fail(.confinement("could not close inherited descriptors: \(error)"))
-    }
-    guard holdsNetAdmin else {
-        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap cap_net_admin,cap_setpcap=ep \(quoted(helperPath()))"))
-    }
-    if heldCapabilities != .netAdmin {
-        do throws(Errno) { try Confinement.setCapabilities(effective: .netAdmin, permitted: .netAdmin) } catch {
-            fail(.confinement("could not lower capabilities: \(error)"))
-        }
-    }
+    closeInheritedDescriptors(keeping: arguments.socket)
+    keepOnlyNetAdmin(setcapHint: "cap_net_admin,cap_setpcap")
     let policy = requestPolicy(arguments.policyPath)
     #if NETFD_TEST_HOOKS
     TestHook.reach("policy-loaded")
     #endif
     // 4. Decide, create, configure, hand over; TapRequestFlow rolls back on any failure.
-    let kernel: LinuxTapKernel
-    do throws(Errno) { kernel = try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
+    let kernel = openKernel()
     do throws(HelperFailure) {
         _ = try TapRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: callerName()).serve(arguments)
     } catch {
         fail(error)
     }
 case .request(let arguments):
-    do throws(Errno) {
-        try ProcessHygiene.closeInheritedDescriptors(keeping: FileDescriptor(rawValue: arguments.socket))
-    } catch {
-        fail(.confinement("could not close inherited descriptors: \(error)"))
-    }
+    closeInheritedDescriptors(keeping: arguments.socket)
     let requestSocket = FileDescriptor(rawValue: arguments.socket)
     if UnixSocket.isUnixStream(requestSocket) && UnixSocket.isConnected(requestSocket) { nativeReplySocket = requestSocket }
     let policy = requestPolicy(arguments.policyPath)
@@ -198,8 +208,7 @@ case .request(let arguments):
     #endif
     // 4. Decide, lower the capabilities to the kind's, create, hand over; DeviceRequestFlow rolls
     // back on any failure and answers `netfd/1 error ...` on the socket as well.
-    let kernel: LinuxTapKernel
-    do throws(Errno) { kernel = try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
+    let kernel = openKernel()
     nativeReplySocket = nil   // from here on the flow answers on the socket itself
     do throws(HelperFailure) {
         _ = try DeviceRequestFlow(policy: policy, kernel: kernel, caller: caller, callerName: callerName(),
@@ -208,12 +217,9 @@ case .request(let arguments):
         fail(error)
     }
 case .release(let arguments):
-    do throws(Errno) { try ProcessHygiene.closeInheritedDescriptors(keeping: nil) } catch { fail(.confinement("could not close inherited descriptors: \(error)")) }
-    guard holdsNetAdmin else {
-        fail(.confinement("missing CAP_NET_ADMIN; install the helper with: setcap \(DeviceRequestFlow.fullCapabilities)=ep \(quoted(helperPath()))"))
-    }
-    let kernel: LinuxTapKernel
-    do throws(Errno) { kernel = try LinuxTapKernel() } catch { fail(.kernel("could not open rtnetlink: \(error)")) }
+    closeInheritedDescriptors(keeping: nil)
+    keepOnlyNetAdmin(setcapHint: DeviceRequestFlow.fullCapabilities)
+    let kernel = openKernel()
     do throws(HelperFailure) {
         try ReleaseCommand(kernel: kernel, caller: caller, callerName: callerName()).run(arguments)
     } catch {

@@ -81,14 +81,7 @@ final class FakeTapKernel: DeviceKernel {
     }
 
     func createTap(nameTemplate: String, vnetHeader: Bool) throws(Errno) -> CreatedTap {
-        log.append("create \(nameTemplate) vnet=\(vnetHeader)")
-        if let failure, failure.step == .create { throw failure.errno }
-        let (device, peer) = try UnixSocket.pair()
-        let name = nameTemplate.replacingOccurrences(of: "%d", with: String(nextNumber))
-        nextNumber += 1
-        peers[name] = peer.descriptor
-        return CreatedTap(descriptor: device.descriptor, name: name, index: Int32(100 + nextNumber),
-                          address: [0x02, 0x11, 0x22, 0x33, 0x44, 0x55], vnetHeader: vnetHeader)
+        try createTap(nameTemplate: nameTemplate, vnetHeader: vnetHeader, multiQueue: false)
     }
 
     func restrict(_ tap: CreatedTap, toUser uid: UInt32, group gid: UInt32) throws(Errno) {
@@ -122,8 +115,7 @@ final class FakeTapKernel: DeviceKernel {
     }
 
     func createTap(nameTemplate: String, vnetHeader: Bool, multiQueue: Bool) throws(Errno) -> CreatedTap {
-        guard multiQueue else { return try createTap(nameTemplate: nameTemplate, vnetHeader: vnetHeader) }
-        log.append("create-mq \(nameTemplate) vnet=\(vnetHeader)")
+        log.append("\(multiQueue ? "create-mq" : "create") \(nameTemplate) vnet=\(vnetHeader)")
         if let failure, failure.step == .create { throw failure.errno }
         let (device, peer) = try UnixSocket.pair()
         let name = nameTemplate.replacingOccurrences(of: "%d", with: String(nextNumber))
